@@ -1,0 +1,42 @@
+"""The `ccc` command line: one subcommand module per use case, each only parsing settings."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from ccc import __version__
+from ccc.actions_io import annotate
+from ccc.errors import CccError
+
+# Each module defines `register(subparsers)`, which adds its parser and sets `run=callable(args)`.
+COMMAND_MODULES = ("sandbox", "validate", "manager", "worker", "demo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ccc",
+        description="A manager and coding-agent workers cooperating through GitHub issues and PRs.",
+        epilog="Exit codes: 0 ok, 1 a task or operation failed, 2 bad input, 3 GitHub error.",
+    )
+    parser.add_argument("--version", action="version", version=f"ccc {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"ccc.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return int(args.run(args) or 0)
+    except CccError as exc:
+        annotate("error", exc.message, file=exc.file, line=exc.line, col=exc.col)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130

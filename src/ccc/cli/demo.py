@@ -1,0 +1,5 @@
+"""`ccc demo`: placeholder until its use case lands."""
+
+
+def register(subparsers) -> None:
+    subparsers.add_parser("demo", help="(not yet implemented)").set_defaults(run=lambda args: 2)
