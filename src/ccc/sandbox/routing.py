@@ -60,7 +60,7 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-cased names
     body: bytes
-    base_url: str  # e.g. http://127.0.0.1:PORT, for building URLs in responses
+    base_url: str  # API root, e.g. http://127.0.0.1:PORT/api/v3, for building `url` fields
     token: str | None = None
     user: Any = None  # the authenticated user record, set by the server
     route: Route | None = None
