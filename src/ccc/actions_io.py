@@ -23,13 +23,22 @@ def in_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
-def annotate(level: str, message: str, *, file: str | None = None, line: int | None = None,
-             col: int | None = None, title: str | None = None) -> None:
+def annotate(
+    level: str,
+    message: str,
+    *,
+    file: str | None = None,
+    line: int | None = None,
+    col: int | None = None,
+    title: str | None = None,
+) -> None:
     """An error/warning/notice annotation in Actions; `file:line:col: level: message` elsewhere."""
     if in_actions():
-        props = {k: v for k, v in
-                 {"file": file, "start_line": line, "start_column": col, "title": title}.items()
-                 if v is not None}
+        props = {
+            k: v
+            for k, v in {"file": file, "start_line": line, "start_column": col, "title": title}.items()
+            if v is not None
+        }
         getattr(core, level)(message, **props)
         return
     where = ":".join(str(p) for p in (file, line, col) if p is not None)

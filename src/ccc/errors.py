@@ -15,8 +15,7 @@ class CccError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
-                 col: int | None = None):
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None, col: int | None = None):
         super().__init__(message)
         self.message = message
         self.file = file
@@ -64,3 +63,15 @@ class AmbiguousWriteError(GitHubError):
 
 class TransientError(GitHubError):
     """The server kept failing (5xx, resets) after every retry we allow."""
+
+
+class NotFoundError(GitHubError):
+    """GitHub answered 404: the object does not exist (or the token may not see it)."""
+
+
+class UnprocessableError(GitHubError):
+    """GitHub answered 422: a validation failure, or a compare-and-set that lost (ref exists, not a fast forward)."""
+
+    def __init__(self, message: str, *, errors: list | None = None):
+        super().__init__(message)
+        self.errors = errors or []

@@ -24,8 +24,9 @@ DOCS_URL = "https://docs.github.com/rest"
 class ApiError(Exception):
     """An error answer in GitHub's shape: {"message", "documentation_url", ["errors"], "status"}."""
 
-    def __init__(self, status: int, message: str, *, errors: list[dict] | None = None,
-                 headers: dict[str, str] | None = None):
+    def __init__(
+        self, status: int, message: str, *, errors: list[dict] | None = None, headers: dict[str, str] | None = None
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
@@ -42,8 +43,9 @@ class ApiError(Exception):
 
 def validation_failed(resource: str, field_name: str, code: str = "invalid", **extra: Any) -> ApiError:
     """GitHub's 422 "Validation Failed" with one `errors` entry."""
-    return ApiError(422, "Validation Failed",
-                    errors=[{"resource": resource, "field": field_name, "code": code, **extra}])
+    return ApiError(
+        422, "Validation Failed", errors=[{"resource": resource, "field": field_name, "code": code, **extra}]
+    )
 
 
 @dataclass
@@ -116,15 +118,23 @@ _PARAM = re.compile(r"\{(\w+)(:path)?\}")
 def _compile(template: str) -> re.Pattern:
     pattern, pos = "", 0
     for m in _PARAM.finditer(template):
-        pattern += re.escape(template[pos:m.start()])
+        pattern += re.escape(template[pos : m.start()])
         pattern += f"(?P<{m.group(1)}>.+)" if m.group(2) else f"(?P<{m.group(1)}>[^/]+)"
         pos = m.end()
     pattern += re.escape(template[pos:])
     return re.compile(f"^{pattern}$")
 
 
-def route(method: str, template: str, *, permission: str = "read", write: bool | None = None,
-          auth: bool = True, status: int = 200, resource: str = "core") -> Callable:
+def route(
+    method: str,
+    template: str,
+    *,
+    permission: str = "read",
+    write: bool | None = None,
+    auth: bool = True,
+    status: int = 200,
+    resource: str = "core",
+) -> Callable:
     """Register a handler. `{name:path}` captures across slashes (git refs).
 
     `write` defaults to True for POST/PATCH/PUT/DELETE; `permission` applies when the
@@ -133,10 +143,19 @@ def route(method: str, template: str, *, permission: str = "read", write: bool |
     assert permission in PERMISSIONS, permission
 
     def register(handler: Callable) -> Callable:
-        ROUTES.append(Route(method=method, template=template.replace(":path", ""), handler=handler,
-                            pattern=_compile(template), permission=permission,
-                            write=method != "GET" if write is None else write,
-                            auth=auth, status=status, resource=resource))
+        ROUTES.append(
+            Route(
+                method=method,
+                template=template.replace(":path", ""),
+                handler=handler,
+                pattern=_compile(template),
+                permission=permission,
+                write=method != "GET" if write is None else write,
+                auth=auth,
+                status=status,
+                resource=resource,
+            )
+        )
         return handler
 
     return register

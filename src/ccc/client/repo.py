@@ -1,0 +1,485 @@
+"""`RepoClient`: every GitHub operation ccc performs on one repository, with the right retry for each.
+
+The only code that talks to PyGithub (with `transport` and `__init__`). Reads return the plain
+models of `ccc.client.models`; lists are fetched page by page (per_page 100) straight from JSON
+so no object is ever lazily completed with an extra GET. Writes go through PyGithub's lazy objects.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import requests
+from github import Auth, Github, GithubException
+
+from ccc.client.models import Comment, GitCommit, Issue, IssuePage, Label, PullRequest, Ref
+from ccc.client.policy import RetryPolicy, describe_reset, rate_limit_wait
+from ccc.client.transport import RequestCounter, counting
+from ccc.errors import (
+    AmbiguousWriteError,
+    AuthError,
+    GitHubError,
+    NotFoundError,
+    RateLimitError,
+    TransientError,
+    UnprocessableError,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PER_PAGE = 100
+DEFAULT_API_URL = "https://api.github.com"
+# Clock skew between us and GitHub when reading back "what did I just create".
+_READBACK_SLACK = timedelta(minutes=2)
+_LINK_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
+
+
+class RepoClient:
+    """GitHub operations on one repository; counts every request under the operation that made it."""
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        repo: str,
+        api_url: str = DEFAULT_API_URL,
+        counter: RequestCounter | None = None,
+        dry_run: bool = False,
+        policy: RetryPolicy | None = None,
+        timeout: float = 30,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        if not token:
+            raise AuthError("no GitHub token: set GITHUB_TOKEN (in Actions: the github-token input)")
+        if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo or ""):
+            raise AuthError(f"repository must be OWNER/NAME, got {repo!r} (set --repo or GITHUB_REPOSITORY)")
+        self.full_name = repo
+        self.api_url = api_url.rstrip("/")
+        self.counter = counter or RequestCounter()
+        self.dry_run = dry_run
+        self.policy = policy or RetryPolicy()
+        self._sleep = sleep
+        # retry=None: no replays inside PyGithub/urllib3; `_call` decides per request.
+        self._gh = Github(
+            auth=Auth.Token(token),
+            base_url=self.api_url,
+            per_page=PER_PAGE,
+            retry=None,
+            timeout=int(timeout),
+            lazy=True,
+            user_agent="ccc (+https://github.com/org/ccc)",
+        )
+        self._repo = self._gh.get_repo(repo, lazy=True)
+        self._repo_path = f"/repos/{repo}"
+
+    def close(self) -> None:
+        self._gh.close()
+
+    # -- the one place requests are made, retried and translated ------------------------------
+
+    def _call(self, operation: str, fn: Callable[[], T], *, replay_safe: bool, write: bool) -> T:
+        """Run one API exchange; replay it only when that cannot duplicate a write."""
+        if write and self.dry_run:
+            log.info("dry-run: would %s", operation)
+            self.counter.add(operation, status=None, write=True)
+            return None  # type: ignore[return-value]
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with counting(self.counter, operation):
+                    return fn()
+            except GithubException as exc:
+                message = _message(exc)
+                wait = rate_limit_wait(exc.status, exc.headers or {}, message, self.policy)
+                if wait is not None:
+                    if wait.seconds > self.policy.max_rate_limit_wait_seconds:
+                        kind = "API rate limit" if wait.primary else "secondary rate limit"
+                        raise RateLimitError(
+                            f"{operation}: GitHub's {kind} is exhausted; it resets at "
+                            f"{describe_reset(wait.reset_at)}. Try again then, poll less often, "
+                            "or use a GitHub App token (5,000 requests/hour).",
+                            reset_at=wait.reset_at,
+                        ) from None
+                    log.warning("%s: rate limited, waiting %.0fs", operation, wait.seconds)
+                    self._sleep(wait.seconds)
+                    attempt -= 1  # not applied by GitHub: waiting is not a failed attempt
+                    continue
+                if exc.status < 500:
+                    raise _translate(operation, exc.status, message, exc.data) from None
+                failure = f"HTTP {exc.status} {message}".strip()
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                failure = type(exc).__name__
+            if not replay_safe:
+                raise AmbiguousWriteError(f"{operation}: outcome unknown after {failure}")
+            if attempt >= self.policy.attempts:
+                raise TransientError(f"{operation}: GitHub kept failing ({failure}) after {attempt} attempts")
+            log.info("%s: %s, retrying (attempt %d)", operation, failure, attempt + 1)
+            self._sleep(self.policy.backoff(attempt))
+
+    def _get_json(
+        self, operation: str, path: str, params: dict | None = None, headers: dict | None = None
+    ) -> tuple[dict, Any]:
+        url = path if path.startswith("http") else self.api_url + path
+        return self._call(
+            operation,
+            lambda: self._gh.requester.requestJsonAndCheck("GET", url, parameters=params, headers=headers),
+            replay_safe=True,
+            write=False,
+        )
+
+    def _paginate(self, operation: str, path: str, params: dict | None = None) -> Iterator[Any]:
+        url: str | None = self.api_url + path
+        params = {"per_page": PER_PAGE, **(params or {})}
+        while url:
+            headers, data = self._get_json(operation, url, params)
+            yield from data
+            match = _LINK_NEXT.search(headers.get("link", ""))
+            url, params = (match.group(1), None) if match else (None, None)
+
+    # -- identity and permissions -------------------------------------------------------------
+
+    def authenticated_login(self) -> str:
+        return self._get_json("whoami", "/user")[1]["login"]
+
+    def permission(self, login: str) -> str:
+        """The user's role on the repository: admin, maintain, write, triage, read or none."""
+        try:
+            data = self._get_json("permission", f"{self._repo_path}/collaborators/{quote(login)}/permission")[1]
+        except NotFoundError:
+            return "none"
+        return data.get("role_name") or data.get("permission") or "none"
+
+    def rate_limit(self) -> dict:
+        return self._get_json("rate_limit", "/rate_limit")[1]["resources"]["core"]
+
+    # -- labels ------------------------------------------------------------------------------
+
+    def list_labels(self) -> list[Label]:
+        return [Label.from_json(d) for d in self._paginate("list_labels", f"{self._repo_path}/labels")]
+
+    def create_label(self, name: str, color: str, description: str = "") -> None:
+        try:
+            self._call(
+                "create_label", lambda: self._repo.create_label(name, color, description), replay_safe=True, write=True
+            )
+        except UnprocessableError as exc:
+            if not any(e.get("code") == "already_exists" for e in exc.errors if isinstance(e, dict)):
+                raise
+
+    # -- issues ------------------------------------------------------------------------------
+
+    def list_issues(
+        self,
+        *,
+        labels: Iterable[str] = (),
+        state: str = "open",
+        since: datetime | None = None,
+        sort: str = "created",
+        direction: str = "asc",
+        operation: str = "list_issues",
+    ) -> list[Issue]:
+        params: dict[str, Any] = {"state": state, "sort": sort, "direction": direction}
+        if labels:
+            params["labels"] = ",".join(labels)
+        if since:
+            params["since"] = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return [Issue.from_json(d) for d in self._paginate(operation, f"{self._repo_path}/issues", params)]
+
+    def poll_issues(self, *, labels: Iterable[str], etag: str | None) -> IssuePage:
+        """Open issues with these labels, or `not_modified` when nothing changed since `etag` (free).
+
+        Sorted by last update, newest first, so any change to any matching issue changes page one's ETag.
+        """
+        params = {
+            "state": "open",
+            "sort": "updated",
+            "direction": "desc",
+            "per_page": PER_PAGE,
+            "labels": ",".join(labels),
+        }
+        headers = {"If-None-Match": etag} if etag else None
+        resp_headers, data = self._get_json("poll_issues", f"{self._repo_path}/issues", params, headers)
+        if etag and not data and resp_headers.get("etag", etag) == etag:
+            return IssuePage(issues=(), etag=etag, not_modified=True)
+        items = list(data or ())
+        match = _LINK_NEXT.search(resp_headers.get("link", ""))
+        if match:
+            items += self._paginate("poll_issues", match.group(1).replace(self.api_url, "", 1))
+        return IssuePage(tuple(Issue.from_json(d) for d in items), resp_headers.get("etag"), False)
+
+    def get_issue(self, number: int) -> Issue:
+        return Issue.from_json(self._get_json("get_issue", f"{self._repo_path}/issues/{number}")[1])
+
+    def create_issue(
+        self, *, title: str, body: str, labels: Iterable[str] = (), assignees: Iterable[str] = (), marker: str
+    ) -> Issue | None:
+        """Create an issue exactly once: after an ambiguous failure, find it by `marker` before retrying.
+
+        `marker` must be a string unique to this issue that appears in `body`.
+        """
+        if marker not in body:
+            raise ValueError("the reconcile marker must appear in the issue body")
+        started = datetime.now(timezone.utc)
+        kwargs: dict[str, Any] = {"title": title, "body": body, "labels": list(labels)}
+        if assignees:
+            kwargs["assignees"] = list(assignees)
+        for _ in range(self.policy.attempts):
+            try:
+                created = self._call(
+                    "create_issue", lambda: self._repo.create_issue(**kwargs), replay_safe=False, write=True
+                )
+                return None if created is None else Issue.from_json(created._rawData)
+            except AmbiguousWriteError:
+                found = self.find_issue_by_marker(marker, since=started)
+                if found:
+                    return found
+        raise TransientError(f"create_issue {title!r}: GitHub kept failing; nothing was created")
+
+    def find_issue_by_marker(self, marker: str, *, since: datetime) -> Issue | None:
+        for issue in self.list_issues(
+            state="all", since=since - _READBACK_SLACK, sort="created", direction="desc", operation="reconcile_issue"
+        ):
+            if marker in issue.body:
+                return issue
+        return None
+
+    def update_issue(
+        self,
+        number: int,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        state: str | None = None,
+        state_reason: str | None = None,
+        labels: Iterable[str] | None = None,
+    ) -> None:
+        """Set fields to absolute values: replaying it is harmless."""
+        fields = {
+            "title": title,
+            "body": body,
+            "state": state,
+            "state_reason": state_reason,
+            "labels": None if labels is None else list(labels),
+        }
+        kwargs = {k: v for k, v in fields.items() if v is not None}
+        if kwargs:
+            self._call(
+                "update_issue", lambda: self._repo.get_issue(number).edit(**kwargs), replay_safe=True, write=True
+            )
+
+    def add_labels(self, number: int, labels: Iterable[str]) -> None:
+        names = list(labels)
+        if names:
+            self._call(
+                "add_labels", lambda: self._repo.get_issue(number).add_to_labels(*names), replay_safe=True, write=True
+            )
+
+    def remove_label(self, number: int, label: str) -> None:
+        """Remove a label; absent already is fine (a replay after success answers 404)."""
+        try:
+            self._call(
+                "remove_label",
+                lambda: self._repo.get_issue(number).remove_from_labels(label),
+                replay_safe=True,
+                write=True,
+            )
+        except NotFoundError:
+            pass
+
+    def add_assignees(self, number: int, logins: Iterable[str]) -> None:
+        names = list(logins)
+        if names:
+            self._call(
+                "add_assignees",
+                lambda: self._repo.get_issue(number).add_to_assignees(*names),
+                replay_safe=True,
+                write=True,
+            )
+
+    def add_sub_issue(self, parent_number: int, child_id: int) -> None:
+        """Link a sub-issue (by issue id); already linked is fine."""
+        try:
+            self._call(
+                "add_sub_issue",
+                lambda: self._repo.get_issue(parent_number).add_sub_issue(child_id),
+                replay_safe=True,
+                write=True,
+            )
+        except UnprocessableError:
+            pass
+
+    def list_sub_issues(self, parent_number: int) -> list[Issue]:
+        path = f"{self._repo_path}/issues/{parent_number}/sub_issues"
+        return [Issue.from_json(d) for d in self._paginate("list_sub_issues", path)]
+
+    # -- comments ----------------------------------------------------------------------------
+
+    def list_comments(self, number: int, *, since: datetime | None = None) -> list[Comment]:
+        params = {"since": since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")} if since else None
+        path = f"{self._repo_path}/issues/{number}/comments"
+        return [Comment.from_json(d) for d in self._paginate("list_comments", path, params)]
+
+    def create_comment(self, number: int, body: str, *, marker: str | None = None) -> Comment | None:
+        """Post a comment; with a `marker` (unique, inside `body`) an ambiguous failure is read back, not replayed."""
+        started = datetime.now(timezone.utc)
+        for _ in range(self.policy.attempts):
+            try:
+                made = self._call(
+                    "create_comment",
+                    lambda: self._repo.get_issue(number).create_comment(body),
+                    replay_safe=False,
+                    write=True,
+                )
+                return None if made is None else Comment.from_json(made._rawData)
+            except AmbiguousWriteError:
+                if marker is None:
+                    raise
+                for comment in self.list_comments(number, since=started - _READBACK_SLACK):
+                    if marker in comment.body:
+                        return comment
+        raise TransientError(f"comment on #{number}: GitHub kept failing; nothing was posted")
+
+    def update_comment(self, comment_id: int, body: str) -> None:
+        def edit() -> None:
+            self._gh.requester.requestJsonAndCheck(
+                "PATCH", f"{self.api_url}{self._repo_path}/issues/comments/{comment_id}", input={"body": body}
+            )
+
+        self._call("update_comment", edit, replay_safe=True, write=True)
+
+    # -- git data: commits and refs (the claim lock) -----------------------------------------
+
+    def create_commit(self, *, message: str, tree: str, parents: Iterable[str], when: datetime) -> str:
+        """Create a git commit object; with a fixed `when` it is content-addressed, so replays are harmless."""
+        stamp = when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        ident = {"name": "ccc", "email": "ccc@users.noreply.github.com", "date": stamp}
+        data = {"message": message, "tree": tree, "parents": list(parents), "author": ident, "committer": ident}
+
+        def post() -> str:
+            _, made = self._gh.requester.requestJsonAndCheck(
+                "POST", f"{self.api_url}{self._repo_path}/git/commits", input=data
+            )
+            return made["sha"]
+
+        return self._call("create_commit", post, replay_safe=True, write=True)
+
+    def get_commit(self, sha: str) -> GitCommit:
+        return GitCommit.from_json(self._get_json("get_commit", f"{self._repo_path}/git/commits/{sha}")[1])
+
+    def get_ref(self, name: str) -> Ref | None:
+        """The ref `refs/...`, or None when it does not exist."""
+        try:
+            return Ref.from_json(self._get_json("get_ref", f"{self._repo_path}/git/ref/{_short(name)}")[1])
+        except NotFoundError:
+            return None
+
+    def matching_refs(self, prefix: str) -> list[Ref]:
+        path = f"{self._repo_path}/git/matching-refs/{_short(prefix)}"
+        return [Ref.from_json(d) for d in self._paginate("matching_refs", path)]
+
+    def create_ref(self, name: str, sha: str) -> bool:
+        """Compare-and-set create: True when the ref now points at `sha` because of us, False when taken."""
+        try:
+            self._call("create_ref", lambda: self._repo.create_git_ref(name, sha), replay_safe=False, write=True)
+            return True
+        except UnprocessableError:
+            pass  # exists already: maybe ours, if an earlier ambiguous attempt went through
+        except AmbiguousWriteError:
+            pass
+        current = self.get_ref(name)
+        return current is not None and current.sha == sha
+
+    def update_ref(self, name: str, sha: str) -> bool:
+        """Fast-forward only (force false): True when the ref now points at `sha`, False when it moved elsewhere."""
+
+        def patch() -> None:
+            self._gh.requester.requestJsonAndCheck(
+                "PATCH", f"{self.api_url}{self._repo_path}/git/refs/{_short(name)}", input={"sha": sha, "force": False}
+            )
+
+        try:
+            self._call("update_ref", patch, replay_safe=False, write=True)
+            return True
+        except (UnprocessableError, AmbiguousWriteError):
+            current = self.get_ref(name)
+            return current is not None and current.sha == sha
+
+    def delete_ref(self, name: str) -> None:
+        def delete() -> None:
+            self._gh.requester.requestJsonAndCheck("DELETE", f"{self.api_url}{self._repo_path}/git/refs/{_short(name)}")
+
+        try:
+            self._call("delete_ref", delete, replay_safe=True, write=True)
+        except (NotFoundError, UnprocessableError):
+            pass  # gone already
+
+    def branch_sha(self, branch: str) -> str:
+        return self._get_json("get_branch", f"{self._repo_path}/branches/{quote(branch, safe='')}")[1]["commit"]["sha"]
+
+    # -- pull requests and dispatches ----------------------------------------------------------
+
+    def find_open_pull(self, head_branch: str) -> PullRequest | None:
+        owner = self.full_name.split("/")[0]
+        params = {"state": "open", "head": f"{owner}:{head_branch}"}
+        for data in self._paginate("find_pull", f"{self._repo_path}/pulls", params):
+            return PullRequest.from_json(data)
+        return None
+
+    def create_pull(self, *, head: str, base: str, title: str, body: str, draft: bool = False) -> PullRequest | None:
+        """Open a PR for `head`, or return the open one that exists (a replay, or an earlier run)."""
+        try:
+            made = self._call(
+                "create_pull",
+                lambda: self._repo.create_pull(base=base, head=head, title=title, body=body, draft=draft),
+                replay_safe=False,
+                write=True,
+            )
+            return None if made is None else PullRequest.from_json(made._rawData)
+        except (AmbiguousWriteError, UnprocessableError) as exc:
+            existing = self.find_open_pull(head)
+            if existing is None:
+                raise exc
+            return existing
+
+    def dispatch(self, event_type: str, payload: dict) -> None:
+        """repository_dispatch: a duplicate wake-up is harmless, so replays are allowed."""
+        self._call(
+            "dispatch", lambda: self._repo.create_repository_dispatch(event_type, payload), replay_safe=True, write=True
+        )
+
+
+def _short(ref: str) -> str:
+    """GitHub's ref endpoints take the name without the leading `refs/`."""
+    return quote(ref.removeprefix("refs/"), safe="/")
+
+
+def _message(exc: GithubException) -> str:
+    data = exc.data if isinstance(exc.data, dict) else {}
+    return str(data.get("message") or exc.message or "")
+
+
+def _translate(operation: str, status: int, message: str, data: Any) -> GitHubError:
+    if status == 401:
+        return AuthError(
+            f"{operation}: GitHub rejected the token (401 {message or 'Bad credentials'}). "
+            "Check the github-token input or GITHUB_TOKEN."
+        )
+    if status == 403:
+        return AuthError(
+            f"{operation}: GitHub refused (403 {message}). The token lacks a permission this "
+            "needs: grant `issues: write`, `contents: write` and `pull-requests: write`."
+        )
+    if status == 404:
+        return NotFoundError(f"{operation}: not found (404)")
+    if status == 422:
+        errors = data.get("errors") if isinstance(data, dict) else None
+        return UnprocessableError(f"{operation}: {message or 'Validation Failed'} (422)", errors=errors)
+    return GitHubError(f"{operation}: GitHub answered {status} {message}")

@@ -1,0 +1,111 @@
+"""Request accounting: every HTTP request PyGithub sends is counted under the current operation.
+
+PyGithub lets us substitute its connection classes (`Requester.injectConnectionClasses`); ours
+count each request attempt into the counter bound to the calling context, so counts include
+retries, pagination and lazy completions — exactly what GitHub charges.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass, Requester
+
+
+class RequestCounter:
+    """Thread-safe tally of requests per operation name, plus 304s (free under GitHub's rate limit)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: Counter[str] = Counter()
+        self._not_modified: Counter[str] = Counter()
+        self._writes: Counter[str] = Counter()
+
+    def add(self, operation: str, *, status: int | None, write: bool) -> None:
+        with self._lock:
+            self._requests[operation] += 1
+            if status == 304:
+                self._not_modified[operation] += 1
+            if write:
+                self._writes[operation] += 1
+
+    @property
+    def total(self) -> int:
+        with self._lock:
+            return sum(self._requests.values())
+
+    @property
+    def writes(self) -> int:
+        with self._lock:
+            return sum(self._writes.values())
+
+    @property
+    def charged(self) -> int:
+        """Requests that cost rate limit: 304 answers to conditional requests are free."""
+        with self._lock:
+            return sum(self._requests.values()) - sum(self._not_modified.values())
+
+    def by_operation(self) -> dict[str, int]:
+        with self._lock:
+            return dict(sorted(self._requests.items()))
+
+    def snapshot(self) -> dict:
+        """JSON-ready summary for results, logs and benchmarks."""
+        return {
+            "total": self.total,
+            "charged": self.charged,
+            "writes": self.writes,
+            "by_operation": self.by_operation(),
+        }
+
+
+@dataclass(frozen=True)
+class _Scope:
+    counter: RequestCounter
+    operation: str
+
+
+_scope: ContextVar[_Scope | None] = ContextVar("ccc_request_scope", default=None)
+
+
+@contextmanager
+def counting(counter: RequestCounter, operation: str) -> Iterator[None]:
+    """Count the requests made inside this block (in this thread/context) as `operation`."""
+    token = _scope.set(_Scope(counter, operation))
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def _record(verb: str, status: int | None) -> None:
+    scope = _scope.get()
+    if scope is not None:
+        scope.counter.add(scope.operation, status=status, write=verb not in ("GET", "HEAD"))
+
+
+class _CountingMixin:
+    def getresponse(self):  # noqa: ANN201 - mirrors PyGithub's connection API
+        try:
+            response = super().getresponse()
+        except Exception:
+            _record(self.verb, None)  # the attempt was made; the server may have seen it
+            raise
+        _record(self.verb, response.status)
+        return response
+
+
+class CountingHTTPConnection(_CountingMixin, HTTPRequestsConnectionClass):
+    pass
+
+
+class CountingHTTPSConnection(_CountingMixin, HTTPSRequestsConnectionClass):
+    pass
+
+
+Requester.injectConnectionClasses(CountingHTTPConnection, CountingHTTPSConnection)
