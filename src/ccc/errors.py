@@ -75,3 +75,11 @@ class UnprocessableError(GitHubError):
     def __init__(self, message: str, *, errors: list | None = None):
         super().__init__(message)
         self.errors = errors or []
+
+
+class LeaseLost(CccError):
+    """Our claim on a task is gone (the ref moved: expired and taken over, or finalized): publish nothing."""
+
+    def __init__(self, message: str, *, issue: int | None = None):
+        super().__init__(message)
+        self.issue = issue
