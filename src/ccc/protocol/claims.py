@@ -1,0 +1,301 @@
+"""The claim lock: one git ref per task, moved only by compare-and-set; its commit chain is the attempt log.
+
+`refs/ccc/claims/<issue>` points at a commit (empty tree) whose message is a JSON `ClaimRecord`.
+Creating the ref wins a task; every later step (renew, takeover, release, complete, fail) is a
+child commit the ref is fast-forwarded to (PATCH, force false), so two writers racing from the same
+head cannot both succeed. Labels and assignees are last-writer-wins on GitHub and cannot be a lock.
+
+Commits carry a fixed date (the record's `at`) and a random nonce: a replayed create is the same
+object, and no two attempts ever collide.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+
+from ccc.client import RepoClient
+from ccc.errors import LeaseLost
+
+log = logging.getLogger(__name__)
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+DEFAULT_NAMESPACE = "refs/ccc/claims"
+
+
+class ClaimKind(str, Enum):
+    CLAIM = "claim"  # first attempt: the ref was created
+    RENEW = "renew"  # heartbeat: same holder, later expiry
+    TAKEOVER = "takeover"  # a new holder after an expired or released lease
+    RELEASE = "release"  # the holder gave up; others may retry
+    COMPLETE = "complete"  # delivered: final
+    FAIL = "fail"  # out of attempts: final
+
+    @property
+    def holds_lease(self) -> bool:
+        return self in (ClaimKind.CLAIM, ClaimKind.RENEW, ClaimKind.TAKEOVER)
+
+    @property
+    def is_final(self) -> bool:
+        return self in (ClaimKind.COMPLETE, ClaimKind.FAIL)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _parse_stamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class ClaimRecord:
+    """One entry of a task's attempt log, stored as the message of a claim commit."""
+
+    kind: ClaimKind
+    issue: int
+    worker: str
+    run_id: str
+    run_url: str
+    attempt: int
+    lease_expires_at: datetime
+    nonce: str
+    at: datetime
+    reason: str | None = None
+    pr: str | None = None
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.kind.holds_lease and self.lease_expires_at <= now
+
+    def is_free(self, now: datetime) -> bool:
+        """Another worker may take the task over: released, or a lease that ran out."""
+        return self.kind is ClaimKind.RELEASE or self.is_expired(now)
+
+    def follow(self, kind: ClaimKind, *, at: datetime, lease_expires_at: datetime, **changes) -> ClaimRecord:
+        """The next record in the log: same task, a fresh nonce, reason/pr reset unless given."""
+        fields = {"reason": None, "pr": None, **changes}
+        return replace(self, kind=kind, at=at, lease_expires_at=lease_expires_at, nonce=new_nonce(), **fields)
+
+    def to_message(self) -> str:
+        """A readable subject line for `git log`, then the record as JSON."""
+        data = {k: v for k, v in asdict(self).items() if v is not None}
+        data.update(kind=self.kind.value, at=_stamp(self.at), lease_expires_at=_stamp(self.lease_expires_at))
+        subject = f"ccc {self.kind.value} #{self.issue} by {self.worker} (attempt {self.attempt})"
+        return f"{subject}\n\n{json.dumps(data, sort_keys=True, ensure_ascii=False)}\n"
+
+    @classmethod
+    def from_message(cls, message: str) -> ClaimRecord | None:
+        """The record in a claim commit's message, or None when the commit is not one of ours."""
+        start = message.find("{")
+        try:
+            data = json.loads(message[start:]) if start >= 0 else None
+            if not isinstance(data, dict):
+                return None
+            return cls(
+                kind=ClaimKind(data["kind"]),
+                issue=int(data["issue"]),
+                worker=str(data["worker"]),
+                run_id=str(data.get("run_id", "")),
+                run_url=str(data.get("run_url", "")),
+                attempt=int(data["attempt"]),
+                lease_expires_at=_parse_stamp(data["lease_expires_at"]),
+                nonce=str(data["nonce"]),
+                at=_parse_stamp(data["at"]),
+                reason=data.get("reason"),
+                pr=data.get("pr"),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(8)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim as some holder last saw it: the ref, the commit it points at, and that commit's record."""
+
+    issue: int
+    ref: str
+    head: str  # sha of the latest claim commit
+    record: ClaimRecord
+
+
+class ClaimStore:
+    """Claims on tasks, kept as refs under `namespace` in the repository of `client`."""
+
+    def __init__(
+        self,
+        client: RepoClient,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
+        clock: Callable[[], datetime] = utcnow,
+        max_attempts: int = 3,
+    ):
+        self.client = client
+        self.namespace = namespace.rstrip("/")
+        self.clock = clock
+        self.max_attempts = max_attempts
+
+    def ref_name(self, issue: int) -> str:
+        return f"{self.namespace}/{issue}"
+
+    def attempts_left(self, record: ClaimRecord) -> int:
+        return max(0, self.max_attempts - record.attempt)
+
+    # -- taking a task ------------------------------------------------------------------------
+
+    def claim(self, issue: int, *, worker: str, run_id: str, run_url: str, lease: timedelta) -> Claim | None:
+        """Win the task, or None when someone else holds it, finished it, or it is out of attempts.
+
+        Creating the ref is the common path (2 requests). When the ref exists, a released or
+        expired head is taken over by compare-and-set, as attempt + 1.
+        """
+        now = self._now()
+        record = ClaimRecord(
+            kind=ClaimKind.CLAIM,
+            issue=issue,
+            worker=worker,
+            run_id=run_id,
+            run_url=run_url,
+            attempt=1,
+            lease_expires_at=now + lease,
+            nonce=new_nonce(),
+            at=now,
+        )
+        sha = self._commit(record, parents=())
+        if self.client.create_ref(self.ref_name(issue), sha):
+            return Claim(issue, self.ref_name(issue), sha, record)
+        head = self._head(issue)
+        if head is None or not head.record.is_free(now) or not self.attempts_left(head.record):
+            return None
+        successor = head.record.follow(
+            ClaimKind.TAKEOVER,
+            at=now,
+            lease_expires_at=now + lease,
+            worker=worker,
+            run_id=run_id,
+            run_url=run_url,
+            attempt=head.record.attempt + 1,
+        )
+        return self._advance(head, successor)
+
+    def take_over_expired(
+        self, issue: int, *, by: str, run_id: str = "", run_url: str = "", lease: timedelta = timedelta(minutes=5)
+    ) -> Claim | None:
+        """For the reaper: hold an expired lease so it can be released or failed; None if not expired.
+
+        The attempt number stays: the reaper is not another attempt at the task. Check
+        `attempts_left(claim.record)` to choose between `release` and `fail`.
+        """
+        now = self._now()
+        head = self._head(issue)
+        if head is None or not head.record.is_expired(now):
+            return None
+        successor = head.record.follow(
+            ClaimKind.TAKEOVER,
+            at=now,
+            lease_expires_at=now + lease,
+            worker=by,
+            run_id=run_id,
+            run_url=run_url,
+            reason=f"lease of {head.record.worker} expired",
+        )
+        return self._advance(head, successor)
+
+    # -- holding it ---------------------------------------------------------------------------
+
+    def renew(self, claim: Claim, lease: timedelta) -> Claim:
+        """Extend the lease; raises LeaseLost when the ref moved (expired and taken over)."""
+        now = self._now()
+        return self._step(claim, claim.record.follow(ClaimKind.RENEW, at=now, lease_expires_at=now + lease))
+
+    def verify(self, claim: Claim) -> None:
+        """Fencing before anything visible: raises LeaseLost unless the ref still holds our latest commit."""
+        current = self.client.get_ref(claim.ref)
+        if current is None or current.sha != claim.head:
+            raise LeaseLost(
+                f"#{claim.issue}: our claim ({claim.record.worker}) is no longer the head of {claim.ref}",
+                issue=claim.issue,
+            )
+
+    # -- ending it ----------------------------------------------------------------------------
+
+    def release(self, claim: Claim, reason: str) -> Claim:
+        """Give the task back for a retry; the lease ends now and this attempt stays counted."""
+        now = self._now()
+        return self._step(claim, claim.record.follow(ClaimKind.RELEASE, at=now, lease_expires_at=now, reason=reason))
+
+    def complete(self, claim: Claim, *, pr_url: str) -> Claim:
+        now = self._now()
+        return self._step(claim, claim.record.follow(ClaimKind.COMPLETE, at=now, lease_expires_at=now, pr=pr_url))
+
+    def fail(self, claim: Claim, reason: str) -> Claim:
+        now = self._now()
+        return self._step(claim, claim.record.follow(ClaimKind.FAIL, at=now, lease_expires_at=now, reason=reason))
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def read(self, issue: int) -> ClaimRecord | None:
+        """The latest record of a task's claim (2 requests), or None when it was never claimed."""
+        head = self._head(issue)
+        return head.record if head else None
+
+    def history(self, issue: int) -> list[ClaimRecord]:
+        """The whole attempt log, oldest first (one request per entry)."""
+        ref = self.client.get_ref(self.ref_name(issue))
+        records: list[ClaimRecord] = []
+        sha = ref.sha if ref else None
+        while sha:
+            commit = self.client.get_commit(sha)
+            record = ClaimRecord.from_message(commit.message)
+            if record is None:
+                break
+            records.append(record)
+            sha = commit.parents[0] if commit.parents else None
+        return records[::-1]
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return self.clock().astimezone(timezone.utc)
+
+    def _commit(self, record: ClaimRecord, *, parents: tuple[str, ...]) -> str:
+        return self.client.create_commit(message=record.to_message(), tree=EMPTY_TREE, parents=parents, when=record.at)
+
+    def _head(self, issue: int) -> Claim | None:
+        ref = self.client.get_ref(self.ref_name(issue))
+        if ref is None:
+            return None
+        record = ClaimRecord.from_message(self.client.get_commit(ref.sha).message)
+        if record is None:
+            log.warning("%s points at %s, which is not a ccc claim commit: leaving #%d alone", ref.name, ref.sha, issue)
+            return None
+        return Claim(issue, ref.name, ref.sha, record)
+
+    def _advance(self, head: Claim, record: ClaimRecord) -> Claim | None:
+        """Fast-forward the ref from `head` to a child commit holding `record`; None when it moved first."""
+        sha = self._commit(record, parents=(head.head,))
+        if not self.client.update_ref(head.ref, sha):
+            return None
+        return Claim(head.issue, head.ref, sha, record)
+
+    def _step(self, claim: Claim, record: ClaimRecord) -> Claim:
+        moved = self._advance(claim, record)
+        if moved is None:
+            raise LeaseLost(
+                f"#{claim.issue}: could not record {record.kind.value}: {claim.ref} moved past our claim "
+                f"(attempt {claim.record.attempt} by {claim.record.worker})",
+                issue=claim.issue,
+            )
+        return moved

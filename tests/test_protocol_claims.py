@@ -1,0 +1,215 @@
+"""The claim lock against the sandbox: exactly one winner, leases, takeover, fencing, and the attempt log."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ccc.client import RepoClient, RetryPolicy
+from ccc.errors import LeaseLost
+from ccc.protocol.claims import Claim, ClaimKind, ClaimRecord, ClaimStore
+
+LEASE = timedelta(minutes=10)
+START = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+
+
+class Clock:
+    """A clock the test moves by hand, so lease expiry needs no sleeping."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+def make_client(sandbox) -> RepoClient:
+    return RepoClient(
+        token=sandbox.token("github-actions[bot]"),
+        repo=sandbox.repo,
+        api_url=sandbox.api_url,
+        policy=RetryPolicy(backoff_seconds=0.01),
+        sleep=lambda _: None,
+    )
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(sandbox, clock) -> ClaimStore:
+    return ClaimStore(make_client(sandbox), clock=clock)
+
+
+def claim(store: ClaimStore, issue: int = 7, worker: str = "cc01") -> Claim | None:
+    return store.claim(issue, worker=worker, run_id="1", run_url="http://runs/1", lease=LEASE)
+
+
+# -- records (no server) -------------------------------------------------------------------------
+
+
+def test_record_round_trips_through_a_commit_message():
+    record = ClaimRecord(
+        kind=ClaimKind.COMPLETE,
+        issue=3,
+        worker="cc02",
+        run_id="99",
+        run_url="http://runs/99",
+        attempt=2,
+        lease_expires_at=START + LEASE,
+        nonce="abc",
+        at=START,
+        pr="http://pulls/5",
+    )
+    message = record.to_message()
+    assert message.startswith("ccc complete #3 by cc02 (attempt 2)\n\n{")
+    assert ClaimRecord.from_message(message) == record
+
+
+def test_a_foreign_commit_message_is_not_a_record():
+    assert ClaimRecord.from_message("Initial commit") is None
+    assert ClaimRecord.from_message('x\n\n{"kind": "steal"}') is None
+
+
+def test_expiry_and_freedom_follow_the_kind_and_the_lease():
+    held = ClaimRecord(ClaimKind.RENEW, 1, "cc01", "", "", 1, START + LEASE, "n", START)
+    assert not held.is_free(START)
+    assert held.is_expired(START + LEASE) and held.is_free(START + LEASE)
+    assert held.follow(ClaimKind.RELEASE, at=START, lease_expires_at=START).is_free(START)
+    done = held.follow(ClaimKind.COMPLETE, at=START, lease_expires_at=START)
+    assert not done.is_free(START + 2 * LEASE) and done.nonce != held.nonce
+
+
+# -- the lock (sandbox) --------------------------------------------------------------------------
+
+
+def test_first_claim_creates_the_ref_in_two_requests(store):
+    won = claim(store)
+    assert won is not None and won.record.kind is ClaimKind.CLAIM and won.record.attempt == 1
+    assert won.ref == "refs/ccc/claims/7"
+    assert store.client.counter.by_operation() == {"create_commit": 1, "create_ref": 1}
+    assert store.read(7) == won.record
+
+
+def test_a_held_claim_cannot_be_taken(store):
+    assert claim(store, worker="cc01") is not None
+    assert claim(store, worker="cc02") is None
+    assert [r.worker for r in store.history(7)] == ["cc01"]
+
+
+def test_racing_threads_produce_exactly_one_winner(sandbox, clock):
+    stores = [ClaimStore(make_client(sandbox), clock=clock) for _ in range(12)]
+    results: list[Claim | None] = [None] * len(stores)
+    barrier = threading.Barrier(len(stores))
+
+    def race(i: int) -> None:
+        barrier.wait()
+        results[i] = claim(stores[i], worker=f"cc{i:02d}")
+
+    threads = [threading.Thread(target=race, args=(i,)) for i in range(len(stores))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [r for r in results if r is not None]
+    assert len(winners) == 1
+    assert stores[0].read(7) == winners[0].record
+
+
+def test_an_ambiguous_create_is_read_back_and_still_wins_once(sandbox, store):
+    sandbox.faults([{"kind": "commit_then_fail", "route": "/repos/{owner}/{repo}/git/refs", "methods": ["POST"]}])
+    won = claim(store)
+    assert won is not None
+    assert store.read(7) == won.record
+    assert claim(store, worker="cc02") is None
+
+
+def test_renewal_extends_the_lease_and_keeps_the_attempt(store, clock):
+    won = claim(store)
+    clock.advance(LEASE / 2)
+    renewed = store.renew(won, LEASE)
+    assert renewed.record.kind is ClaimKind.RENEW and renewed.record.attempt == 1
+    assert renewed.record.lease_expires_at == clock.now + LEASE
+    clock.advance(LEASE * 0.9)  # past the first lease, within the renewed one
+    assert claim(store, worker="cc02") is None
+    store.verify(renewed)
+
+
+def test_expired_lease_is_taken_over_as_the_next_attempt(store, clock):
+    claim(store, worker="cc01")
+    clock.advance(LEASE + timedelta(seconds=1))
+    taken = claim(store, worker="cc02")
+    assert taken is not None and taken.record.kind is ClaimKind.TAKEOVER
+    assert taken.record.attempt == 2 and taken.record.worker == "cc02"
+    assert [(r.kind, r.worker) for r in store.history(7)] == [(ClaimKind.CLAIM, "cc01"), (ClaimKind.TAKEOVER, "cc02")]
+
+
+def test_stalled_holder_is_fenced_after_a_takeover(store, clock):
+    stalled = claim(store, worker="cc01")
+    clock.advance(LEASE + timedelta(seconds=1))
+    assert claim(store, worker="cc02") is not None
+    with pytest.raises(LeaseLost):
+        store.verify(stalled)
+    with pytest.raises(LeaseLost):
+        store.renew(stalled, LEASE)
+    with pytest.raises(LeaseLost):
+        store.complete(stalled, pr_url="http://pulls/1")
+    assert store.read(7).worker == "cc02"
+
+
+def test_two_takers_of_one_expired_lease_cannot_both_win(sandbox, clock):
+    first, second = (ClaimStore(make_client(sandbox), clock=clock) for _ in range(2))
+    claim(first, worker="cc01")
+    clock.advance(LEASE * 2)
+    head = first._head(7)
+    a = first._advance(head, head.record.follow(ClaimKind.TAKEOVER, at=clock.now, lease_expires_at=clock.now + LEASE))
+    b = second._advance(head, head.record.follow(ClaimKind.TAKEOVER, at=clock.now, lease_expires_at=clock.now + LEASE))
+    assert a is not None and b is None
+
+
+def test_release_frees_the_task_and_counts_the_attempt(store):
+    won = claim(store, worker="cc01")
+    released = store.release(won, "agent exited 1")
+    assert released.record.reason == "agent exited 1"
+    retry = claim(store, worker="cc02")
+    assert retry is not None and retry.record.attempt == 2
+
+
+def test_no_takeover_once_attempts_are_used_up(store):
+    held = claim(store, worker="cc01")
+    for worker in ("cc02", "cc03"):
+        store.release(held, "failed")
+        held = claim(store, worker=worker)
+    assert held.record.attempt == 3 and store.attempts_left(held.record) == 0
+    store.release(held, "failed")
+    assert claim(store, worker="cc04") is None
+
+
+def test_completed_and_failed_claims_are_final(store, clock):
+    store.complete(claim(store, issue=1), pr_url="http://pulls/9")
+    store.fail(claim(store, issue=2), "out of attempts")
+    clock.advance(LEASE * 10)
+    assert claim(store, issue=1, worker="cc02") is None and claim(store, issue=2, worker="cc02") is None
+    assert store.read(1).pr == "http://pulls/9" and store.read(2).kind is ClaimKind.FAIL
+
+
+def test_reaper_takes_over_only_expired_leases_without_spending_an_attempt(store, clock):
+    claim(store, worker="cc01")
+    assert store.take_over_expired(7, by="manager") is None
+    clock.advance(LEASE * 2)
+    reaped = store.take_over_expired(7, by="manager")
+    assert reaped is not None and reaped.record.worker == "manager" and reaped.record.attempt == 1
+    store.release(reaped, "lease expired")
+    assert claim(store, worker="cc02").record.attempt == 2
+
+
+def test_read_of_an_unclaimed_task_is_none(store):
+    assert store.read(404) is None
+    assert store.history(404) == []
