@@ -28,6 +28,10 @@ class TaskMarker:
     dep_ids: tuple[str, ...] = ()
     parent: int | None = None  # parent issue number, for parts of a coordinated task
     parts: tuple[int, ...] = field(default=())  # part issue numbers, for a parent
+    # Labels the manifest owns on this issue, so sync keeps the ones people add. (Named to sort after
+    # "manifest": `uid()` relies on "id" and "manifest" being adjacent in the rendered JSON.)
+    owned_labels: tuple[str, ...] = ()
+    retired: bool = False  # closed by the manager (removed or `state: closed`), so re-adding reopens it
 
     def render(self) -> str:
         data = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -65,6 +69,8 @@ def read_task_marker(body: str) -> TaskMarker | None:
             dep_ids=tuple(str(s) for s in data.get("dep_ids", ())),
             parent=int(data["parent"]) if data.get("parent") is not None else None,
             parts=tuple(int(n) for n in data.get("parts", ())),
+            owned_labels=tuple(str(s) for s in data.get("owned_labels", ())),
+            retired=bool(data.get("retired", False)),
         )
     except (ValueError, KeyError, TypeError):
         return None
