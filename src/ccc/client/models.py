@@ -31,6 +31,7 @@ class Issue:
     html_url: str
     is_pull_request: bool
     comments: int
+    sub_issues_total: int = 0  # linked sub-issues, from `sub_issues_summary` (no extra request)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Issue:
@@ -54,6 +55,7 @@ class Issue:
             html_url=data.get("html_url", ""),
             is_pull_request="pull_request" in data,
             comments=data.get("comments", 0),
+            sub_issues_total=(data.get("sub_issues_summary") or {}).get("total", 0),
         )
 
     def has_label(self, name: str) -> bool:
