@@ -57,18 +57,26 @@ def find_files(root: Path, globs: Sequence[str], problems: list[Problem]) -> lis
 
 def read_specs(root: Path, file: str, problems: list[Problem]) -> list[TaskSpec]:
     checker = FileChecker(file)
-    try:
-        text = (root / file).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        checker.report(Pos(1, 1), f"the file is not UTF-8 text: {exc.reason} at byte {exc.start}")
-        text = None
-    except OSError as exc:
-        checker.report(Pos(1, 1), f"cannot read the file: {exc.strerror}")
-        text = None
+    text = read_text(root / file, checker)
     tree = parse(text, checker.report) if text is not None else None
     specs = checker.check_file(tree) if tree is not None else []
     problems.extend(checker.problems)
     return specs
+
+
+def read_text(path: Path, checker: FileChecker) -> str | None:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        checker.report(Pos(1, 1), f"cannot read the file: {exc.strerror}")
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        where = Pos(data.count(b"\n", 0, exc.start) + 1, exc.start - line_start + 1)
+        checker.report(where, f"the file is not UTF-8 text: {exc.reason}")
+        return None
 
 
 def check_labels(specs, reserved_labels: Collection[str], problems: list[Problem]) -> None:

@@ -16,7 +16,7 @@ ANY_WORKER = "any"
 HASH_SCHEME = "ccc-task-v1"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Problem:
     """One thing wrong in a manifest, at a 1-based line and column of a file relative to the root."""
 

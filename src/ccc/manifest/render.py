@@ -67,7 +67,9 @@ class BodyRenderer:
                 loader=ConfinedLoader(directory),
                 undefined=jinja2.StrictUndefined,
                 autoescape=False,
-                keep_trailing_newline=True,
+                # Block tags on their own lines leave no blank lines behind in the markdown.
+                trim_blocks=True,
+                lstrip_blocks=True,
             )
         return self.environments[directory]
 

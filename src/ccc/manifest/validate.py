@@ -37,6 +37,14 @@ PART_KEYS = (
     "state",
 )
 TASK_KEYS = (*PART_KEYS, "parts")
+# Known keys written in the wrong place get an explanation instead of a spelling suggestion.
+MISPLACED_KEYS = {
+    "parts": "parts cannot be nested: a part is one issue for one worker",
+    "version": "`version` belongs at the top level of the file",
+    "tasks": "`tasks` belongs at the top level of the file",
+    "defaults": "`defaults` belongs at the top level of the file",
+    "state": "`state` is set per task; it has no default",
+}
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 DEPENDENCY_PATTERN = re.compile(rf"{ID_PATTERN.pattern}(/{ID_PATTERN.pattern})?")
@@ -413,9 +421,7 @@ class FileChecker:
     def check_keys(self, node: Map, known: tuple[str, ...], where: str) -> None:
         for entry in node.entries:
             if entry.key not in known:
-                close = difflib.get_close_matches(entry.key, known, n=1, cutoff=0.6)
-                hint = f" (did you mean '{close[0]}'?)" if close else f"; known keys: {', '.join(known)}"
-                self.report(entry.key_pos, f"unknown key '{entry.key}' in {where}{hint}")
+                self.report(entry.key_pos, _unknown_key(entry.key, known, where))
 
     def required(self, node: Map, key: str, where: str) -> Entry | None:
         entry = node.get(key)
@@ -445,6 +451,14 @@ class FileChecker:
             return True
         self.report(entry.value.pos, f"`{entry.key}` must be a mapping, not {_kind(entry.value)}")
         return False
+
+
+def _unknown_key(key: str, known: tuple[str, ...], where: str) -> str:
+    if key in MISPLACED_KEYS:
+        return f"key '{key}' is not allowed in {where}: {MISPLACED_KEYS[key]}"
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f" (did you mean '{close[0]}'?)" if close else f"; known keys: {', '.join(known)}"
+    return f"unknown key '{key}' in {where}{hint}"
 
 
 def _shown(node: Node) -> str:

@@ -77,16 +77,14 @@ def parse(text: str, report: ReportProblem) -> Node | None:
     """The single document in `text` as a positioned tree, or None after reporting why not."""
     loader = _NoAliasLoader(text)
     try:
-        documents = []
-        while loader.check_node():
-            documents.append(loader.get_node())
-            if len(documents) > 1:
-                report(_pos(documents[1].start_mark), "a manifest file holds one YAML document; remove `---`")
-                return None
-        if not documents:
+        if not loader.check_node():
             report(Pos(1, 1), "the file is empty: expected `version: 1` and `tasks:`")
             return None
-        return _Converter(loader, report).node(documents[0])
+        document = loader.get_node()
+        if loader.check_node():  # the next event starts a second document, at its `---`
+            report(_pos(loader.peek_event().start_mark), "a manifest file holds one YAML document; remove `---`")
+            return None
+        return _Converter(loader, report).node(document)
     except yaml.MarkedYAMLError as exc:
         report(_error_pos(exc), f"invalid YAML: {_yaml_message(exc)}")
     except RecursionError:
@@ -102,8 +100,12 @@ def _error_pos(exc: yaml.MarkedYAMLError) -> Pos:
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
-    parts = [exc.context, exc.problem]
-    return ", ".join(part for part in parts if part) or "cannot parse"
+    """PyYAML's problem, with where the construct it was parsing started (often the real mistake)."""
+    context = exc.context or ""
+    mark = exc.context_mark
+    if context and mark and (mark.line, mark.column) != (exc.problem_mark.line, exc.problem_mark.column):
+        context += f" (started at line {mark.line + 1}, column {mark.column + 1})"
+    return ", ".join(part for part in (context, exc.problem) if part) or "cannot parse"
 
 
 class _Converter:
