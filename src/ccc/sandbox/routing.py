@@ -25,16 +25,23 @@ class ApiError(Exception):
     """An error answer in GitHub's shape: {"message", "documentation_url", ["errors"], "status"}."""
 
     def __init__(
-        self, status: int, message: str, *, errors: list[dict] | None = None, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        message: str,
+        *,
+        errors: list[dict] | None = None,
+        headers: dict[str, str] | None = None,
+        docs_url: str = DOCS_URL,
     ):
         super().__init__(message)
+        self.docs_url = docs_url
         self.status = status
         self.message = message
         self.errors = errors
         self.headers = headers or {}
 
     def body(self) -> dict:
-        body: dict[str, Any] = {"message": self.message, "documentation_url": DOCS_URL}
+        body: dict[str, Any] = {"message": self.message, "documentation_url": self.docs_url}
         if self.errors is not None:
             body["errors"] = self.errors
         body["status"] = str(self.status)
@@ -65,6 +72,8 @@ class Request:
     base_url: str  # API root, e.g. http://127.0.0.1:PORT/api/v3, for building `url` fields
     token: str | None = None
     user: Any = None  # the authenticated user record, set by the server
+    repo: Any = None  # the repository record of {owner}/{repo} routes, set by the server
+    store: Any = None  # the state the handler reads and writes (a snapshot for stale reads)
     route: Route | None = None
     context: dict[str, Any] = field(default_factory=dict)  # per-request scratch for the server
 

@@ -1,0 +1,460 @@
+"""Issues: list, create, get, update; their labels and assignees; sub-issues."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from ccc.sandbox.api_labels import ensure_labels, find_label, label_json
+from ccc.sandbox.paging import paginate
+from ccc.sandbox.routing import PERMISSIONS, ApiError, Request, Response, route, validation_failed
+from ccc.sandbox.store import Repo, Store, User, node_id, now_iso, web_root
+
+STATES = ("open", "closed")
+STATE_REASONS = ("completed", "not_planned", "reopened", "duplicate")
+SORT_COLUMNS = {"created": "created_at", "updated": "updated_at", "comments": "comments"}
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+
+def issue_row(store: Store, repo: Repo, number: str | int) -> sqlite3.Row:
+    """The issue (or pull request) with this number, or 404."""
+    try:
+        number = int(number)
+    except ValueError:
+        raise ApiError(404, "Not Found") from None
+    found = store.row("SELECT * FROM issues WHERE repo_id = ? AND number = ?", repo.id, number)
+    if found is None:
+        raise ApiError(404, "Not Found")
+    return found
+
+
+def issue_labels(store: Store, issue_id: int) -> list[sqlite3.Row]:
+    return store.rows(
+        "SELECT labels.* FROM labels JOIN issue_labels ON labels.id = issue_labels.label_id "
+        "WHERE issue_labels.issue_id = ? ORDER BY labels.name",
+        issue_id,
+    )
+
+
+def issue_assignees(store: Store, issue_id: int) -> list[User]:
+    rows = store.rows("SELECT user_id FROM issue_assignees WHERE issue_id = ? ORDER BY rowid", issue_id)
+    return [store.user_by_id(r["user_id"]) for r in rows]
+
+
+def issue_json(req: Request, issue: sqlite3.Row) -> dict:
+    """GitHub's issue object (pull requests carry a `pull_request` key and `draft`)."""
+    store, repo, api = req.store, req.repo, req.base_url
+    number = issue["number"]
+    url = f"{api}/repos/{repo.full_name}/issues/{number}"
+    html_kind = "pull" if issue["is_pull"] else "issues"
+    html = f"{web_root(api)}/{repo.full_name}/{html_kind}/{number}"
+    author = store.user_by_id(issue["user_id"])
+    assignees = [user.to_json(api) for user in issue_assignees(store, issue["id"])]
+    closed_by = store.user_by_id(issue["closed_by_id"]) if issue["closed_by_id"] else None
+    data = {
+        "url": url,
+        "repository_url": f"{api}/repos/{repo.full_name}",
+        "labels_url": f"{url}/labels{{/name}}",
+        "comments_url": f"{url}/comments",
+        "events_url": f"{url}/events",
+        "html_url": html,
+        "id": issue["id"],
+        "node_id": node_id("PR" if issue["is_pull"] else "I", issue["id"]),
+        "number": number,
+        "title": issue["title"],
+        "user": author.to_json(api),
+        "labels": [label_json(req, label) for label in issue_labels(store, issue["id"])],
+        "state": issue["state"],
+        "locked": False,
+        "assignee": assignees[0] if assignees else None,
+        "assignees": assignees,
+        "milestone": None,
+        "comments": issue["comments"],
+        "created_at": issue["created_at"],
+        "updated_at": issue["updated_at"],
+        "closed_at": issue["closed_at"],
+        "author_association": store.author_association(author, repo),
+        "type": None,
+        "active_lock_reason": None,
+        "sub_issues_summary": sub_issues_summary(store, issue["id"]),
+        "body": issue["body"],
+        "closed_by": closed_by.to_json(api) if closed_by else None,
+        "reactions": reactions(url),
+        "timeline_url": f"{url}/timeline",
+        "performed_via_github_app": None,
+        "state_reason": issue["state_reason"],
+    }
+    if issue["is_pull"]:
+        pull = store.row("SELECT draft FROM pulls WHERE issue_id = ?", issue["id"])
+        pull_url = f"{api}/repos/{repo.full_name}/pulls/{number}"
+        data["draft"] = bool(pull["draft"])
+        data["pull_request"] = {
+            "url": pull_url,
+            "html_url": html,
+            "diff_url": f"{html}.diff",
+            "patch_url": f"{html}.patch",
+            "merged_at": None,
+        }
+    return data
+
+
+def reactions(url: str) -> dict:
+    counts = dict.fromkeys(("+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes"), 0)
+    return {"url": f"{url}/reactions", "total_count": 0, **counts}
+
+
+def sub_issues_summary(store: Store, issue_id: int) -> dict:
+    counts = store.row(
+        "SELECT COUNT(*) AS total, COALESCE(SUM(issues.state = 'closed'), 0) AS completed "
+        "FROM sub_issues JOIN issues ON issues.id = sub_issues.child_id "
+        "WHERE sub_issues.parent_id = ?",
+        issue_id,
+    )
+    total, completed = counts["total"], counts["completed"]
+    return {"total": total, "completed": completed, "percent_completed": completed * 100 // total if total else 0}
+
+
+# -- writing helpers ------------------------------------------------------------------------------
+
+
+def may_triage(req: Request) -> bool:
+    return PERMISSIONS.index(req.store.permission(req.user, req.repo)) >= PERMISSIONS.index("triage")
+
+
+def assignable_users(req: Request, logins: list, *, strict: bool) -> list[User]:
+    """Users that may be assigned: people with access to the repository (not bots or organisations).
+
+    `strict` answers 422 for an unknown login (issue create/update); otherwise it is skipped, as
+    POST /assignees does.
+    """
+    users = []
+    for login in logins:
+        user = req.store.user_by_login(login) if isinstance(login, str) else None
+        if user is None or user.type != "User" or req.store.permission(user, req.repo) == "none":
+            if strict:
+                raise validation_failed("Issue", "assignees", "invalid", value=login)
+            continue
+        if user not in users:
+            users.append(user)
+    return users
+
+
+def set_labels(store: Store, repo: Repo, issue_id: int, names: list, *, replace: bool) -> None:
+    labels = ensure_labels(store, repo, names)
+    with store.tx():
+        if replace:
+            store.db.execute("DELETE FROM issue_labels WHERE issue_id = ?", (issue_id,))
+        store.db.executemany(
+            "INSERT OR IGNORE INTO issue_labels (issue_id, label_id) VALUES (?, ?)",
+            [(issue_id, label["id"]) for label in labels],
+        )
+
+
+def set_assignees(store: Store, issue_id: int, users: list[User], *, replace: bool) -> None:
+    with store.tx():
+        if replace:
+            store.db.execute("DELETE FROM issue_assignees WHERE issue_id = ?", (issue_id,))
+        store.db.executemany(
+            "INSERT OR IGNORE INTO issue_assignees (issue_id, user_id) VALUES (?, ?)",
+            [(issue_id, user.id) for user in users],
+        )
+
+
+def touch(store: Store, issue_id: int) -> None:
+    store.execute("UPDATE issues SET updated_at = ? WHERE id = ?", now_iso(), issue_id)
+
+
+def label_names(req: Request) -> list:
+    """Label names from a body that is a list, {"labels": [...]}, with strings or {"name": ...} items."""
+    try:
+        data = json.loads(req.body or b"[]")
+    except ValueError:
+        raise ApiError(400, "Problems parsing JSON") from None
+    if isinstance(data, dict):
+        data = data.get("labels", [])
+    if not isinstance(data, list):
+        raise validation_failed("Label", "labels", "invalid")
+    return [item.get("name") if isinstance(item, dict) else item for item in data]
+
+
+def string_list(data: dict, key: str) -> list:
+    value = data.get(key) or []
+    if not isinstance(value, list):
+        raise validation_failed("Issue", key, "invalid")
+    return value
+
+
+def insert_issue(req: Request, title: str, body: str | None, *, is_pull: bool = False) -> int:
+    """Insert an issue or PR with the repository's next number; returns its id. Call inside a transaction."""
+    store, stamp = req.store, now_iso()
+    number = store.next_number(req.repo)
+    cursor = store.db.execute(
+        "INSERT INTO issues (repo_id, number, title, body, user_id, is_pull, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (req.repo.id, number, title, body, req.user.id, int(is_pull), stamp, stamp),
+    )
+    return cursor.lastrowid
+
+
+def valid_title(value: object, resource: str = "Issue") -> str:
+    if value is None:
+        raise validation_failed(resource, "title", "missing_field")
+    if not isinstance(value, (str, int)) or not str(value).strip():
+        raise validation_failed(resource, "title", "invalid")
+    return str(value)
+
+
+# -- routes ---------------------------------------------------------------------------------------
+
+
+@route("GET", "/repos/{owner}/{repo}/issues")
+def list_issues(req: Request, owner: str, repo: str) -> Response:
+    sql, params = ["SELECT issues.* FROM issues WHERE repo_id = ?"], [req.repo.id]
+    state = req.arg("state", "open")
+    if state not in ("open", "closed", "all"):
+        raise validation_failed("Issue", "state", "invalid")
+    if state != "all":
+        sql.append("AND state = ?")
+        params.append(state)
+    sql, params = _filter_people(req, sql, params)
+    for name in filter(None, (name.strip() for name in (req.arg("labels") or "").split(","))):
+        sql.append(
+            "AND id IN (SELECT issue_id FROM issue_labels JOIN labels ON labels.id = label_id "
+            "WHERE labels.repo_id = ? AND labels.name = ?)"
+        )
+        params += [req.repo.id, name]
+    if req.arg("since"):
+        sql.append("AND updated_at >= ?")
+        params.append(req.arg("since"))
+    column = SORT_COLUMNS.get(req.arg("sort", "created"))
+    direction = req.arg("direction", "desc")
+    if column is None or direction not in ("asc", "desc"):
+        raise validation_failed("Issue", "sort" if column is None else "direction", "invalid")
+    sql.append(f"ORDER BY {column} {direction}, number {direction}")
+    issues = req.store.rows(" ".join(sql), *params)
+    return paginate(req, issues, lambda issue: issue_json(req, issue))
+
+
+def _filter_people(req: Request, sql: list, params: list) -> tuple[list, list]:
+    assignee, creator = req.arg("assignee"), req.arg("creator")
+    if assignee == "none":
+        sql.append("AND id NOT IN (SELECT issue_id FROM issue_assignees)")
+    elif assignee == "*":
+        sql.append("AND id IN (SELECT issue_id FROM issue_assignees)")
+    elif assignee:
+        sql.append(
+            "AND id IN (SELECT issue_id FROM issue_assignees JOIN users ON users.id = user_id WHERE users.login = ?)"
+        )
+        params.append(assignee)
+    if creator:
+        sql.append("AND user_id IN (SELECT id FROM users WHERE login = ?)")
+        params.append(creator)
+    return sql, params
+
+
+@route("POST", "/repos/{owner}/{repo}/issues", permission="triage", status=201)
+def create_issue(req: Request, owner: str, repo: str) -> dict:
+    data, store = req.json(), req.store
+    title = valid_title(data.get("title"))
+    logins = string_list(data, "assignees") + ([data["assignee"]] if data.get("assignee") else [])
+    # Labels and assignees are silently dropped for authors without triage access, as on GitHub.
+    assignees = assignable_users(req, logins, strict=True) if may_triage(req) else []
+    labels = [item.get("name") if isinstance(item, dict) else item for item in string_list(data, "labels")]
+    with store.tx():
+        issue_id = insert_issue(req, title, data.get("body"))
+        if may_triage(req):
+            set_labels(store, req.repo, issue_id, labels, replace=True)
+        set_assignees(store, issue_id, assignees, replace=True)
+        return issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue_id))
+
+
+@route("GET", "/repos/{owner}/{repo}/issues/{issue_number}")
+def get_issue(req: Request, owner: str, repo: str, issue_number: str) -> dict:
+    return issue_json(req, issue_row(req.store, req.repo, issue_number))
+
+
+@route("PATCH", "/repos/{owner}/{repo}/issues/{issue_number}", permission="triage")
+def update_issue(req: Request, owner: str, repo: str, issue_number: str) -> dict:
+    data, store = req.json(), req.store
+    with store.tx():
+        issue = issue_row(store, req.repo, issue_number)
+        changes = {}
+        if "title" in data:
+            changes["title"] = valid_title(data["title"])
+        if "body" in data:
+            changes["body"] = data["body"]
+        changes.update(_state_change(req, issue, data))
+        if changes:
+            assignments = ", ".join(f"{column} = ?" for column in changes)
+            store.db.execute(
+                f"UPDATE issues SET {assignments} WHERE id = ?",  # noqa: S608 - known columns
+                (*changes.values(), issue["id"]),
+            )
+        if "labels" in data:
+            names = [item.get("name") if isinstance(item, dict) else item for item in string_list(data, "labels")]
+            set_labels(store, req.repo, issue["id"], names, replace=True)
+        if "assignees" in data or "assignee" in data:
+            logins = string_list(data, "assignees") + ([data["assignee"]] if data.get("assignee") else [])
+            set_assignees(store, issue["id"], assignable_users(req, logins, strict=True), replace=True)
+        touch(store, issue["id"])
+        return issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+
+
+def _state_change(req: Request, issue: sqlite3.Row, data: dict) -> dict:
+    """Columns that change with `state`/`state_reason`: closing stamps closed_at/closed_by, reopening clears."""
+    state, reason = data.get("state", issue["state"]), data.get("state_reason")
+    if state not in STATES:
+        raise validation_failed("Issue", "state", "invalid")
+    if reason is not None and reason not in STATE_REASONS:
+        raise validation_failed("Issue", "state_reason", "invalid")
+    if state == "closed" and issue["state"] == "open":
+        return {
+            "state": "closed",
+            "state_reason": reason or "completed",
+            "closed_at": now_iso(),
+            "closed_by_id": req.user.id,
+        }
+    if state == "open" and issue["state"] == "closed":
+        return {"state": "open", "state_reason": "reopened", "closed_at": None, "closed_by_id": None}
+    return {"state_reason": reason} if reason else {}
+
+
+@route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/labels")
+def list_issue_labels(req: Request, owner: str, repo: str, issue_number: str) -> Response:
+    issue = issue_row(req.store, req.repo, issue_number)
+    return paginate(req, issue_labels(req.store, issue["id"]), lambda label: label_json(req, label))
+
+
+def _change_labels(req: Request, issue_number: str, *, replace: bool) -> list:
+    names, store = label_names(req), req.store
+    with store.tx():
+        issue = issue_row(store, req.repo, issue_number)
+        set_labels(store, req.repo, issue["id"], names, replace=replace)
+        touch(store, issue["id"])
+        return [label_json(req, label) for label in issue_labels(store, issue["id"])]
+
+
+@route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels", permission="triage")
+def add_issue_labels(req: Request, owner: str, repo: str, issue_number: str) -> list:
+    return _change_labels(req, issue_number, replace=False)
+
+
+@route("PUT", "/repos/{owner}/{repo}/issues/{issue_number}/labels", permission="triage")
+def set_issue_labels(req: Request, owner: str, repo: str, issue_number: str) -> list:
+    return _change_labels(req, issue_number, replace=True)
+
+
+@route("DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name:path}", permission="triage")
+def remove_issue_label(req: Request, owner: str, repo: str, issue_number: str, name: str) -> list:
+    store = req.store
+    with store.tx():
+        issue = issue_row(store, req.repo, issue_number)
+        label = find_label(store, req.repo, name)
+        removed = (
+            label is not None
+            and store.db.execute(
+                "DELETE FROM issue_labels WHERE issue_id = ? AND label_id = ?", (issue["id"], label["id"])
+            ).rowcount
+        )
+        if not removed:
+            raise ApiError(404, "Label does not exist")
+        touch(store, issue["id"])
+        return [label_json(req, label) for label in issue_labels(store, issue["id"])]
+
+
+@route("DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/labels", permission="triage", status=204)
+def remove_all_issue_labels(req: Request, owner: str, repo: str, issue_number: str) -> None:
+    store = req.store
+    with store.tx():
+        issue = issue_row(store, req.repo, issue_number)
+        store.db.execute("DELETE FROM issue_labels WHERE issue_id = ?", (issue["id"],))
+        touch(store, issue["id"])
+
+
+@route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/assignees", permission="triage", status=201)
+def add_assignees(req: Request, owner: str, repo: str, issue_number: str) -> dict:
+    data, store = req.json(), req.store
+    users = assignable_users(req, string_list(data, "assignees"), strict=False)
+    with store.tx():
+        issue = issue_row(store, req.repo, issue_number)
+        set_assignees(store, issue["id"], users, replace=False)
+        touch(store, issue["id"])
+        return issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+
+
+@route("DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/assignees", permission="triage")
+def remove_assignees(req: Request, owner: str, repo: str, issue_number: str) -> dict:
+    data, store = req.json(), req.store
+    logins = string_list(data, "assignees")
+    with store.tx():
+        issue = issue_row(store, req.repo, issue_number)
+        store.db.execute(
+            f"DELETE FROM issue_assignees WHERE issue_id = ? AND user_id IN "  # noqa: S608 - placeholders only
+            f"(SELECT id FROM users WHERE login IN ({','.join('?' * len(logins))}))",
+            (issue["id"], *logins),
+        )
+        touch(store, issue["id"])
+        return issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+
+
+# -- sub-issues -----------------------------------------------------------------------------------
+
+
+def _sub_issue(req: Request, data: dict) -> sqlite3.Row:
+    sub_id = data.get("sub_issue_id")
+    if not isinstance(sub_id, int) or isinstance(sub_id, bool):
+        raise validation_failed("Issue", "sub_issue_id", "invalid")
+    # Sub-issues of other repositories are not modelled: the sandbox keeps them in one repository.
+    child = req.store.row("SELECT * FROM issues WHERE id = ? AND repo_id = ?", sub_id, req.repo.id)
+    if child is None:
+        raise ApiError(404, "Not Found")
+    return child
+
+
+@route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues", permission="triage", status=201)
+def add_sub_issue(req: Request, owner: str, repo: str, issue_number: str) -> dict:
+    data, store = req.json(), req.store
+    with store.tx():
+        parent = issue_row(store, req.repo, issue_number)
+        child = _sub_issue(req, data)
+        if child["id"] == parent["id"]:
+            raise validation_failed("Issue", "sub_issue_id", "invalid", message="An issue cannot be its own sub-issue")
+        current = store.row("SELECT parent_id FROM sub_issues WHERE child_id = ?", child["id"])
+        if current is not None and not data.get("replace_parent"):
+            raise validation_failed("Issue", "sub_issue_id", "invalid", message="Sub-issue already has a parent issue")
+        position = store.row(
+            "SELECT COALESCE(MAX(position), 0) + 1 AS next FROM sub_issues WHERE parent_id = ?", parent["id"]
+        )["next"]
+        store.db.execute(
+            "INSERT OR REPLACE INTO sub_issues (parent_id, child_id, position) VALUES (?, ?, ?)",
+            (parent["id"], child["id"], position),
+        )
+        return issue_json(req, parent)
+
+
+@route("DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/sub_issue", permission="triage")
+def remove_sub_issue(req: Request, owner: str, repo: str, issue_number: str) -> dict:
+    data, store = req.json(), req.store
+    with store.tx():
+        parent = issue_row(store, req.repo, issue_number)
+        child = _sub_issue(req, data)
+        removed = store.db.execute(
+            "DELETE FROM sub_issues WHERE parent_id = ? AND child_id = ?", (parent["id"], child["id"])
+        ).rowcount
+        if not removed:
+            raise ApiError(404, "Not Found")
+        return issue_json(req, child)
+
+
+@route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues")
+def list_sub_issues(req: Request, owner: str, repo: str, issue_number: str) -> Response:
+    store = req.store
+    parent = issue_row(store, req.repo, issue_number)
+    children = store.rows(
+        "SELECT issues.* FROM sub_issues JOIN issues ON issues.id = sub_issues.child_id "
+        "WHERE sub_issues.parent_id = ? ORDER BY sub_issues.position",
+        parent["id"],
+    )
+    return paginate(req, children, lambda issue: issue_json(req, issue))

@@ -1,0 +1,190 @@
+"""Pull requests: create (checked against the real git refs), list (state, head, base), get.
+
+A pull request is an issue row (shared number sequence) plus a `pulls` row with its branches.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from ccc.sandbox.api_issues import insert_issue, issue_assignees, issue_labels, issue_row, valid_title
+from ccc.sandbox.api_labels import label_json
+from ccc.sandbox.paging import paginate
+from ccc.sandbox.routing import ApiError, Request, Response, route, validation_failed
+from ccc.sandbox.store import node_id, web_root
+
+
+def pull_row(req: Request, issue: sqlite3.Row) -> sqlite3.Row:
+    found = req.store.row("SELECT * FROM pulls WHERE issue_id = ?", issue["id"])
+    if found is None:
+        raise ApiError(404, "Not Found")
+    return found
+
+
+def branch_json(req: Request, ref: str, sha: str) -> dict:
+    repo, owner = req.repo, req.store.user_by_login(req.repo.owner)
+    return {
+        "label": f"{repo.owner}:{ref}",
+        "ref": ref,
+        "sha": sha,
+        "user": owner.to_json(req.base_url),
+        "repo": repo.to_json(req.base_url, owner),
+    }
+
+
+def pull_json(req: Request, issue: sqlite3.Row) -> dict:
+    """GitHub's pull-request object; head.sha follows the branch while it exists."""
+    store, repo, api = req.store, req.repo, req.base_url
+    pull = pull_row(req, issue)
+    number, full = issue["number"], repo.full_name
+    url, html = f"{api}/repos/{full}/pulls/{number}", f"{web_root(api)}/{full}/pull/{number}"
+    issue_url = f"{api}/repos/{full}/issues/{number}"
+    head_sha = repo.git.resolve(f"refs/heads/{pull['head_ref']}") or pull["head_sha"]
+    author = store.user_by_id(issue["user_id"])
+    assignees = [user.to_json(api) for user in issue_assignees(store, issue["id"])]
+    links = {
+        "self": url,
+        "html": html,
+        "issue": issue_url,
+        "comments": f"{issue_url}/comments",
+        "review_comments": f"{url}/comments",
+        "review_comment": f"{api}/repos/{full}/pulls/comments{{/number}}",
+        "commits": f"{url}/commits",
+        "statuses": f"{api}/repos/{full}/statuses/{head_sha}",
+    }
+    return {
+        "url": url,
+        "id": pull["id"],
+        "node_id": node_id("PR", pull["id"]),
+        "html_url": html,
+        "diff_url": f"{html}.diff",
+        "patch_url": f"{html}.patch",
+        "issue_url": issue_url,
+        "commits_url": links["commits"],
+        "review_comments_url": links["review_comments"],
+        "review_comment_url": links["review_comment"],
+        "comments_url": links["comments"],
+        "statuses_url": links["statuses"],
+        "number": number,
+        "state": issue["state"],
+        "locked": False,
+        "title": issue["title"],
+        "user": author.to_json(api),
+        "body": issue["body"],
+        "labels": [label_json(req, label) for label in issue_labels(store, issue["id"])],
+        "milestone": None,
+        "active_lock_reason": None,
+        "created_at": issue["created_at"],
+        "updated_at": issue["updated_at"],
+        "closed_at": issue["closed_at"],
+        "merged_at": None,
+        "merge_commit_sha": None,
+        "assignee": assignees[0] if assignees else None,
+        "assignees": assignees,
+        "requested_reviewers": [],
+        "requested_teams": [],
+        "head": branch_json(req, pull["head_ref"], head_sha),
+        "base": branch_json(
+            req, pull["base_ref"], repo.git.resolve(f"refs/heads/{pull['base_ref']}") or pull["base_sha"]
+        ),
+        "_links": {name: {"href": href} for name, href in links.items()},
+        "author_association": store.author_association(author, repo),
+        "auto_merge": None,
+        "draft": bool(pull["draft"]),
+        "merged": False,
+        "mergeable": None,
+        "rebaseable": None,
+        "mergeable_state": "unknown",
+        "merged_by": None,
+        "comments": issue["comments"],
+        "review_comments": 0,
+        "maintainer_can_modify": False,
+        "commits": 1,
+        "additions": 0,
+        "deletions": 0,
+        "changed_files": 0,
+    }
+
+
+def _branch_name(req: Request, value: object, field_name: str) -> str:
+    """`branch` or `owner:branch` (this repository's owner only: forks are not modelled)."""
+    if not isinstance(value, str) or not value:
+        raise validation_failed("PullRequest", field_name, "missing_field")
+    owner, _, branch = value.rpartition(":")
+    if owner and owner.lower() != req.repo.owner.lower():
+        raise validation_failed("PullRequest", field_name, "invalid")
+    return branch
+
+
+@route("POST", "/repos/{owner}/{repo}/pulls", permission="write", status=201)
+def create_pull(req: Request, owner: str, repo: str) -> dict:
+    data, store, git = req.json(), req.store, req.repo.git
+    title = valid_title(data.get("title"), "PullRequest")
+    head, base = _branch_name(req, data.get("head"), "head"), _branch_name(req, data.get("base"), "base")
+    head_sha, base_sha = git.resolve(f"refs/heads/{head}"), git.resolve(f"refs/heads/{base}")
+    if head_sha is None:
+        raise validation_failed("PullRequest", "head", "invalid")
+    if base_sha is None:
+        raise validation_failed("PullRequest", "base", "invalid")
+    if git.is_ancestor(head_sha, base_sha):
+        raise ApiError(
+            422,
+            "Validation Failed",
+            errors=[{"resource": "PullRequest", "code": "custom", "message": f"No commits between {base} and {head}"}],
+        )
+    with store.tx():
+        open_for_head = store.row(
+            "SELECT 1 FROM pulls JOIN issues ON issues.id = pulls.issue_id "
+            "WHERE issues.repo_id = ? AND issues.state = 'open' AND pulls.head_ref = ?",
+            req.repo.id,
+            head,
+        )
+        if open_for_head:
+            raise ApiError(
+                422,
+                "Validation Failed",
+                errors=[
+                    {
+                        "resource": "PullRequest",
+                        "code": "custom",
+                        "message": f"A pull request already exists for {req.repo.owner}:{head}.",
+                    }
+                ],
+            )
+        issue_id = insert_issue(req, title, data.get("body"), is_pull=True)
+        store.db.execute(
+            "INSERT INTO pulls (issue_id, head_ref, head_sha, base_ref, base_sha, draft) VALUES (?, ?, ?, ?, ?, ?)",
+            (issue_id, head, head_sha, base, base_sha, int(bool(data.get("draft")))),
+        )
+        return pull_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue_id))
+
+
+@route("GET", "/repos/{owner}/{repo}/pulls")
+def list_pulls(req: Request, owner: str, repo: str) -> Response:
+    sql = ["SELECT issues.* FROM issues JOIN pulls ON pulls.issue_id = issues.id WHERE issues.repo_id = ?"]
+    params: list = [req.repo.id]
+    state = req.arg("state", "open")
+    if state not in ("open", "closed", "all"):
+        raise validation_failed("PullRequest", "state", "invalid")
+    if state != "all":
+        sql.append("AND issues.state = ?")
+        params.append(state)
+    if req.arg("head"):
+        head_owner, _, head = req.arg("head").rpartition(":")
+        # GitHub answers an empty list (not an error) for a head in another owner's fork.
+        sql.append("AND pulls.head_ref = ? AND ? IN ('', ?)")
+        params += [head, head_owner.lower(), req.repo.owner.lower()]
+    if req.arg("base"):
+        sql.append("AND pulls.base_ref = ?")
+        params.append(req.arg("base"))
+    direction = req.arg("direction", "desc")
+    if direction not in ("asc", "desc"):
+        raise validation_failed("PullRequest", "direction", "invalid")
+    sql.append(f"ORDER BY issues.number {direction}")
+    pulls = req.store.rows(" ".join(sql), *params)
+    return paginate(req, pulls, lambda issue: pull_json(req, issue))
+
+
+@route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}")
+def get_pull(req: Request, owner: str, repo: str, pull_number: str) -> dict:
+    return pull_json(req, issue_row(req.store, req.repo, pull_number))

@@ -1,0 +1,93 @@
+"""Users, repositories, collaborator permissions and the rate-limit overview."""
+
+from __future__ import annotations
+
+from ccc.sandbox.routing import PERMISSIONS, ApiError, Request, route
+
+# The legacy `permission` field of the collaborator-permission answer knows only these four levels.
+LEGACY_PERMISSION = {
+    "admin": "admin",
+    "maintain": "write",
+    "write": "write",
+    "triage": "read",
+    "read": "read",
+    "none": "none",
+}
+
+
+@route("GET", "/user", resource="core")
+def get_authenticated_user(req: Request) -> dict:
+    if req.user.type == "Bot":
+        # Installation tokens have no user behind them; GitHub refuses this endpoint for them.
+        raise ApiError(403, "Resource not accessible by integration")
+    data = req.user.to_json(req.base_url)
+    data.update(
+        {
+            "name": None,
+            "company": None,
+            "blog": "",
+            "location": None,
+            "email": None,
+            "hireable": None,
+            "bio": None,
+            "twitter_username": None,
+            "notification_email": None,
+            "public_repos": 0,
+            "public_gists": 0,
+            "followers": 0,
+            "following": 0,
+            "created_at": "2020-01-01T00:00:00Z",
+            "updated_at": "2020-01-01T00:00:00Z",
+            "private_gists": 0,
+            "total_private_repos": 0,
+            "owned_private_repos": 0,
+            "disk_usage": 0,
+            "collaborators": 0,
+            "two_factor_authentication": True,
+            "plan": {"name": "free", "space": 976562499, "collaborators": 0, "private_repos": 10000},
+        }
+    )
+    return data
+
+
+@route("GET", "/repos/{owner}/{repo}")
+def get_repository(req: Request, owner: str, repo: str) -> dict:
+    store = req.store
+    return req.repo.to_json(req.base_url, store.user_by_login(req.repo.owner), store.permission(req.user, req.repo))
+
+
+@route("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission")
+def get_collaborator_permission(req: Request, owner: str, repo: str, username: str) -> dict:
+    store = req.store
+    user = store.user_by_login(username)
+    if user is None or user.type == "Organization":
+        raise ApiError(404, "Not Found")
+    level = store.permission(user, req.repo)
+    rank = PERMISSIONS.index(level)
+    collaborator = user.to_json(req.base_url)
+    collaborator["permissions"] = {
+        name: rank >= PERMISSIONS.index(needed)
+        for name, needed in (
+            ("admin", "admin"),
+            ("maintain", "maintain"),
+            ("push", "write"),
+            ("triage", "triage"),
+            ("pull", "read"),
+        )
+    }
+    collaborator["role_name"] = level
+    return {"permission": LEGACY_PERMISSION[level], "role_name": level, "user": collaborator}
+
+
+@route("GET", "/rate_limit")
+def get_rate_limit(req: Request) -> dict:
+    core = req.context["rate_limit"]  # filled by the server for this token, before counting anything
+    idle = {"limit": core["limit"], "used": 0, "remaining": core["limit"], "reset": core["reset"]}
+    resources = {
+        "core": core,
+        "search": dict(idle, limit=30, remaining=30),
+        "graphql": idle,
+        "integration_manifest": idle,
+        "code_search": dict(idle, limit=10, remaining=10),
+    }
+    return {"resources": resources, "rate": core}

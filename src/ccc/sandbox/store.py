@@ -1,0 +1,456 @@
+"""SQLite state of the sandbox: users and tokens, repositories, and the records the API serves.
+
+One connection guarded by one re-entrant lock: every handler sees a consistent database and
+writes happen in `BEGIN IMMEDIATE` transactions, so numbers are unique and no update is lost.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import shutil
+import sqlite3
+import string
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ccc.sandbox.routing import PERMISSIONS
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY, login TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+    permission TEXT NOT NULL, token TEXT UNIQUE, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS repos (
+    id INTEGER PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL, default_branch TEXT NOT NULL,
+    next_number INTEGER NOT NULL DEFAULT 1, created_at TEXT NOT NULL, UNIQUE (owner, name));
+CREATE TABLE IF NOT EXISTS labels (
+    id INTEGER PRIMARY KEY, repo_id INTEGER NOT NULL, name TEXT NOT NULL COLLATE NOCASE,
+    color TEXT NOT NULL, description TEXT, is_default INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (repo_id, name));
+CREATE TABLE IF NOT EXISTS issues (
+    id INTEGER PRIMARY KEY, repo_id INTEGER NOT NULL, number INTEGER NOT NULL, title TEXT NOT NULL,
+    body TEXT, state TEXT NOT NULL DEFAULT 'open', state_reason TEXT, user_id INTEGER NOT NULL,
+    closed_by_id INTEGER, is_pull INTEGER NOT NULL DEFAULT 0, comments INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, closed_at TEXT, UNIQUE (repo_id, number));
+CREATE TABLE IF NOT EXISTS issue_labels (
+    issue_id INTEGER NOT NULL, label_id INTEGER NOT NULL, PRIMARY KEY (issue_id, label_id));
+CREATE TABLE IF NOT EXISTS issue_assignees (
+    issue_id INTEGER NOT NULL, user_id INTEGER NOT NULL, PRIMARY KEY (issue_id, user_id));
+CREATE TABLE IF NOT EXISTS comments (
+    id INTEGER PRIMARY KEY, issue_id INTEGER NOT NULL, user_id INTEGER NOT NULL, body TEXT NOT NULL,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pulls (
+    id INTEGER PRIMARY KEY, issue_id INTEGER NOT NULL UNIQUE, head_ref TEXT NOT NULL,
+    head_sha TEXT NOT NULL, base_ref TEXT NOT NULL, base_sha TEXT NOT NULL,
+    draft INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS sub_issues (
+    parent_id INTEGER NOT NULL, child_id INTEGER NOT NULL UNIQUE, position INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY, repo_id INTEGER NOT NULL, type TEXT NOT NULL, payload TEXT NOT NULL,
+    created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+# Tables emptied by a reset; users (and so tokens) survive it.
+RESET_TABLES = (
+    "repos",
+    "labels",
+    "issues",
+    "issue_labels",
+    "issue_assignees",
+    "comments",
+    "pulls",
+    "sub_issues",
+    "events",
+    "kv",
+)
+
+# Seeded on every start: login → (type, permission).
+SEED_USERS = {
+    "maintainer": ("User", "admin"),
+    "github-actions[bot]": ("Bot", "write"),
+    "outside-triager": ("User", "triage"),
+    "outside-reader": ("User", "read"),
+}
+# github-actions[bot] has this id on github.com; keeping it makes payloads look familiar.
+BOT_IDS = {"github-actions[bot]": 41898282}
+
+# The labels GitHub creates in every new repository.
+DEFAULT_LABELS = (
+    ("bug", "d73a4a", "Something isn't working"),
+    ("documentation", "0075ca", "Improvements or additions to documentation"),
+    ("duplicate", "cfd3d7", "This issue or pull request already exists"),
+    ("enhancement", "a2eeef", "New feature or request"),
+    ("good first issue", "7057ff", "Good for newcomers"),
+    ("help wanted", "008672", "Extra attention is needed"),
+    ("invalid", "e4e669", "This doesn't seem right"),
+    ("question", "d876e3", "Further information is requested"),
+    ("wontfix", "ffffff", "This will not be worked on"),
+)
+
+
+def now_iso(at: float | None = None) -> str:
+    """GitHub's timestamp format: 2011-01-26T19:01:12Z."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if at is None else at))
+
+
+def node_id(prefix: str, number: int) -> str:
+    return prefix + "_" + base64.b64encode(f"sandbox:{prefix}:{number}".encode()).decode().rstrip("=")
+
+
+def new_token(kind: str) -> str:
+    alphabet = string.ascii_letters + string.digits
+    return kind + "_" + "".join(secrets.choice(alphabet) for _ in range(36))
+
+
+def web_root(api_url: str) -> str:
+    """html_url root: the API root without its /api/v3 suffix."""
+    return api_url.removesuffix("/api/v3")
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    login: str
+    type: str  # User, Bot or Organization
+    permission: str  # the token's permission on every repository (its own ones: admin)
+    token: str | None
+
+    def to_json(self, api_url: str) -> dict:
+        """GitHub's simple-user object."""
+        api, login = f"{api_url}/users/{self.login}", self.login
+        html = (
+            f"{web_root(api_url)}/apps/{login.removesuffix('[bot]')}"
+            if self.type == "Bot"
+            else (f"{web_root(api_url)}/{login}")
+        )
+        return {
+            "login": login,
+            "id": self.id,
+            "node_id": node_id("U", self.id),
+            "avatar_url": f"https://avatars.githubusercontent.com/u/{self.id}?v=4",
+            "gravatar_id": "",
+            "url": api,
+            "html_url": html,
+            "followers_url": f"{api}/followers",
+            "following_url": f"{api}/following{{/other_user}}",
+            "gists_url": f"{api}/gists{{/gist_id}}",
+            "starred_url": f"{api}/starred{{/owner}}{{/repo}}",
+            "subscriptions_url": f"{api}/subscriptions",
+            "organizations_url": f"{api}/orgs",
+            "repos_url": f"{api}/repos",
+            "events_url": f"{api}/events{{/privacy}}",
+            "received_events_url": f"{api}/received_events",
+            "type": self.type,
+            "user_view_type": "public",
+            "site_admin": False,
+        }
+
+
+@dataclass(frozen=True)
+class Repo:
+    id: int
+    owner: str
+    name: str
+    default_branch: str
+    created_at: str
+    git_path: Path
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    @property
+    def git(self):
+        from ccc.sandbox.gitrepo import GitRepo  # the git layer is imported only where it is used
+
+        return GitRepo(self.git_path)
+
+    def to_json(self, api_url: str, owner: User, permission: str | None = None) -> dict:
+        """GitHub's full-repository object; `permissions` is shown for the token's own level."""
+        api, html = f"{api_url}/repos/{self.full_name}", f"{web_root(api_url)}/{self.full_name}"
+        data = {
+            "id": self.id,
+            "node_id": node_id("R", self.id),
+            "name": self.name,
+            "full_name": self.full_name,
+            "owner": owner.to_json(api_url),
+            "private": True,
+            "html_url": html,
+            "description": None,
+            "fork": False,
+            "url": api,
+            "homepage": None,
+            "language": None,
+            "clone_url": f"{html}.git",
+            "git_url": f"{html.replace('http', 'git', 1)}.git",
+            "ssh_url": f"git@{html.split('//', 1)[1].split('/', 1)[0]}:{self.full_name}.git",
+            "svn_url": html,
+            "mirror_url": None,
+            "size": 0,
+            "default_branch": self.default_branch,
+            "forks_count": 0,
+            "forks": 0,
+            "stargazers_count": 0,
+            "watchers_count": 0,
+            "watchers": 0,
+            "open_issues_count": 0,
+            "open_issues": 0,
+            "subscribers_count": 0,
+            "network_count": 0,
+            "has_issues": True,
+            "has_projects": False,
+            "has_wiki": False,
+            "has_pages": False,
+            "has_downloads": False,
+            "has_discussions": False,
+            "archived": False,
+            "disabled": False,
+            "visibility": "private",
+            "is_template": False,
+            "topics": [],
+            "license": None,
+            "allow_forking": False,
+            "web_commit_signoff_required": False,
+            "pushed_at": self.created_at,
+            "created_at": self.created_at,
+            "updated_at": self.created_at,
+        }
+        data.update(_repo_urls(api))
+        if permission is not None:
+            rank = PERMISSIONS.index(permission)
+            data["permissions"] = {
+                name: rank >= PERMISSIONS.index(level)
+                for name, level in (
+                    ("admin", "admin"),
+                    ("maintain", "maintain"),
+                    ("push", "write"),
+                    ("triage", "triage"),
+                    ("pull", "read"),
+                )
+            }
+        return data
+
+
+def _repo_urls(api: str) -> dict:
+    templated = {
+        "archive_url": "/{archive_format}{/ref}",
+        "assignees_url": "/assignees{/user}",
+        "blobs_url": "/git/blobs{/sha}",
+        "branches_url": "/branches{/branch}",
+        "collaborators_url": "/collaborators{/collaborator}",
+        "comments_url": "/comments{/number}",
+        "commits_url": "/commits{/sha}",
+        "compare_url": "/compare/{base}...{head}",
+        "contents_url": "/contents/{+path}",
+        "contributors_url": "/contributors",
+        "deployments_url": "/deployments",
+        "downloads_url": "/downloads",
+        "events_url": "/events",
+        "forks_url": "/forks",
+        "git_commits_url": "/git/commits{/sha}",
+        "git_refs_url": "/git/refs{/sha}",
+        "git_tags_url": "/git/tags{/sha}",
+        "issue_comment_url": "/issues/comments{/number}",
+        "issue_events_url": "/issues/events{/number}",
+        "issues_url": "/issues{/number}",
+        "keys_url": "/keys{/key_id}",
+        "labels_url": "/labels{/name}",
+        "languages_url": "/languages",
+        "merges_url": "/merges",
+        "milestones_url": "/milestones{/number}",
+        "notifications_url": "/notifications{?since,all,participating}",
+        "pulls_url": "/pulls{/number}",
+        "releases_url": "/releases{/id}",
+        "stargazers_url": "/stargazers",
+        "statuses_url": "/statuses/{sha}",
+        "subscribers_url": "/subscribers",
+        "subscription_url": "/subscription",
+        "tags_url": "/tags",
+        "teams_url": "/teams",
+        "trees_url": "/git/trees{/sha}",
+        "hooks_url": "/hooks",
+    }
+    return {key: api + suffix for key, suffix in templated.items()}
+
+
+class Store:
+    """The sandbox database in DATA/sandbox.db plus the bare repositories under DATA/git."""
+
+    def __init__(self, data_dir: Path, db: sqlite3.Connection | None = None):
+        self.data_dir = data_dir
+        self.lock = threading.RLock()
+        if db is None:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(data_dir / "sandbox.db", check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+        db.row_factory = sqlite3.Row
+        self.db = db
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def tx(self) -> Iterator[None]:
+        """One write transaction; nested calls join the outer one."""
+        with self.lock:
+            if self.db.in_transaction:
+                yield
+                return
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def rows(self, sql: str, *params: Any) -> list[sqlite3.Row]:
+        with self.lock:
+            return self.db.execute(sql, params).fetchall()
+
+    def row(self, sql: str, *params: Any) -> sqlite3.Row | None:
+        with self.lock:
+            return self.db.execute(sql, params).fetchone()
+
+    def execute(self, sql: str, *params: Any) -> sqlite3.Cursor:
+        with self.tx():
+            return self.db.execute(sql, params)
+
+    def snapshot(self) -> Store:
+        """A frozen in-memory copy (for stale reads); writes to it are never seen by anyone else."""
+        copy = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        with self.lock:
+            self.db.backup(copy)
+        return Store(self.data_dir, copy)
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+    # -- key/value (counters that survive restarts) ---------------------------------------------
+
+    def get_json(self, key: str, default: Any = None) -> Any:
+        found = self.row("SELECT value FROM kv WHERE key = ?", key)
+        return json.loads(found["value"]) if found else default
+
+    def put_json(self, key: str, value: Any) -> None:
+        self.execute("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", key, json.dumps(value))
+
+    # -- users ----------------------------------------------------------------------------------
+
+    def ensure_user(self, login: str, *, type: str = "User", permission: str = "none", with_token: bool = True) -> User:
+        """Create or update a user; a token is made once and then kept across restarts."""
+        with self.tx():
+            found = self.user_by_login(login)
+            if found is None:
+                token = new_token("ghs" if type == "Bot" else "ghp") if with_token else None
+                self.db.execute(
+                    "INSERT INTO users (id, login, type, permission, token, created_at) VALUES (?,?,?,?,?,?)",
+                    (BOT_IDS.get(login), login, type, permission, token, now_iso()),
+                )
+            elif with_token:
+                token = found.token or new_token("ghs" if type == "Bot" else "ghp")
+                self.db.execute(
+                    "UPDATE users SET type = ?, permission = ?, token = ? WHERE id = ?",
+                    (type, permission, token, found.id),
+                )
+            return self.user_by_login(login)
+
+    def _user(self, found: sqlite3.Row | None) -> User | None:
+        if found is None:
+            return None
+        return User(found["id"], found["login"], found["type"], found["permission"], found["token"])
+
+    def user_by_login(self, login: str) -> User | None:
+        return self._user(self.row("SELECT * FROM users WHERE login = ?", login))
+
+    def user_by_id(self, user_id: int) -> User | None:
+        return self._user(self.row("SELECT * FROM users WHERE id = ?", user_id))
+
+    def user_by_token(self, token: str) -> User | None:
+        return self._user(self.row("SELECT * FROM users WHERE token = ?", token))
+
+    def token_users(self) -> list[User]:
+        return [self._user(r) for r in self.rows("SELECT * FROM users WHERE token IS NOT NULL ORDER BY id")]
+
+    def permission(self, user: User, repo: Repo) -> str:
+        """The user's permission on a repository: the owner is admin, others have their token's level."""
+        return "admin" if user.login == repo.owner else user.permission
+
+    def author_association(self, user: User, repo: Repo) -> str:
+        """GitHub's relation of an author to a repository."""
+        if user.login == repo.owner:
+            return "OWNER"
+        if user.type == "Bot" or user.permission == "none":
+            return "NONE"
+        # Admins and maintainers are members of the owning organisation; others are invited collaborators.
+        return "MEMBER" if user.permission in ("admin", "maintain") else "COLLABORATOR"
+
+    # -- repositories ---------------------------------------------------------------------------
+
+    def git_path(self, owner: str, name: str) -> Path:
+        return self.data_dir / "git" / owner / f"{name}.git"
+
+    def _repo(self, found: sqlite3.Row | None) -> Repo | None:
+        if found is None:
+            return None
+        return Repo(
+            found["id"],
+            found["owner"],
+            found["name"],
+            found["default_branch"],
+            found["created_at"],
+            self.git_path(found["owner"], found["name"]),
+        )
+
+    def repo(self, owner: str, name: str) -> Repo | None:
+        return self._repo(self.row("SELECT * FROM repos WHERE owner = ? AND name = ? COLLATE NOCASE", owner, name))
+
+    def repo_by_id(self, repo_id: int) -> Repo | None:
+        return self._repo(self.row("SELECT * FROM repos WHERE id = ?", repo_id))
+
+    def repos(self) -> list[Repo]:
+        return [self._repo(r) for r in self.rows("SELECT * FROM repos ORDER BY id")]
+
+    def create_repo(self, full_name: str, default_branch: str = "main") -> Repo:
+        """Create the repository with GitHub's default labels and a bare git repo (idempotent)."""
+        from ccc.sandbox.gitrepo import GitRepo
+
+        owner, name = full_name.split("/", 1)
+        if self.user_by_login(owner) is None:
+            self.ensure_user(owner, type="Organization", with_token=False)
+        with self.tx():
+            existing = self.repo(owner, name)
+            if existing is None:
+                cursor = self.db.execute(
+                    "INSERT INTO repos (owner, name, default_branch, created_at) VALUES (?,?,?,?)",
+                    (owner, name, default_branch, now_iso()),
+                )
+                self.db.executemany(
+                    "INSERT INTO labels (repo_id, name, color, description, is_default) VALUES (?,?,?,?,1)",
+                    [(cursor.lastrowid, *label) for label in DEFAULT_LABELS],
+                )
+            existing = self.repo(owner, name)
+        GitRepo.init(existing.git_path, default_branch=existing.default_branch)
+        return existing
+
+    def reset(self) -> None:
+        """Drop every repository and record (users and tokens stay) and their git data."""
+        with self.tx():
+            for table in RESET_TABLES:
+                self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+        shutil.rmtree(self.data_dir / "git", ignore_errors=True)
+
+    def next_number(self, repo: Repo) -> int:
+        """The repository's next issue/PR number; call inside the transaction that uses it."""
+        with self.tx():
+            number = self.row("SELECT next_number FROM repos WHERE id = ?", repo.id)["next_number"]
+            self.db.execute("UPDATE repos SET next_number = ? WHERE id = ?", (number + 1, repo.id))
+            return number
