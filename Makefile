@@ -29,6 +29,21 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -n auto -q
 
+# The Claude Code CLI that the claude-code agent preset is tested with, pinned in tools/claude/ and installed
+# from the npm registry (its native binary ships in a platform package) into a git-ignored cache.
+CLAUDE_DIR := .cache/claude
+CLAUDE_STAMP := $(CLAUDE_DIR)/.installed
+
+.PHONY: claude-cli
+claude-cli: $(CLAUDE_STAMP)
+
+$(CLAUDE_STAMP): tools/claude/package.json tools/claude/package-lock.json
+	mkdir -p $(CLAUDE_DIR)
+	cp tools/claude/package.json tools/claude/package-lock.json $(CLAUDE_DIR)/
+	cd $(CLAUDE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	$(CLAUDE_DIR)/node_modules/.bin/claude --version
+	touch $@
+
 # Re-pin after editing requirements*.in.
 lock: $(STAMP)
 	$(BIN)/uv pip compile -q --generate-hashes --python-version 3.10 requirements.in -o requirements.lock

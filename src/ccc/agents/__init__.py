@@ -1,0 +1,1 @@
+"""Agent presets: drivers for known coding agents, each returning an AgentReport the worker publishes."""

@@ -1,0 +1,239 @@
+"""Claude Code preset: runs the real `claude` CLI on a prompt in a work tree, within turn, time and cost limits."""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from ccc.agents.progress import Progress
+from ccc.agents.report import AgentReport, Outcome, Stop, build_report
+from ccc.agents.stream import StreamParser
+from ccc.errors import InputError
+
+# The version the tests run against (tools/claude/package-lock.json pins it).
+TESTED_VERSION = "2.1.330"
+DEFAULT_ALLOWED_TOOLS = ("Bash", "Read", "Edit", "Write")
+# Keeps the CLI from contacting anything but the Messages API (update checks, telemetry, error reports).
+QUIET_ENV = {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_TELEMETRY": "1"}
+# What a shell needs from the worker's environment; everything else (GitHub tokens above all) stays out.
+PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+# Linux caps one argv string at 128 KiB (MAX_ARG_STRLEN); the prompt travels as one.
+MAX_PROMPT_BYTES = 128 * 1024 - 1
+# How long the CLI gets to exit after SIGTERM before its whole group is killed.
+TERMINATE_GRACE_SECONDS = 5.0
+LOG_TAIL_CHARS = 4000
+
+ProgressCallback = Callable[[Progress], None]
+
+# Rendered when the CLI cannot be found; names every way to fix it.
+MISSING_CLI = (
+    "Claude Code CLI not found: {executable!r} is not an executable on PATH. Install it with "
+    f"`npm install -g @anthropic-ai/claude-code@{TESTED_VERSION}` (or `make claude-cli` in a ccc checkout) "
+    "or point --claude-executable at it."
+)
+# Rendered when neither credential is set; the GitHub token is never a substitute.
+MISSING_CREDENTIALS = (
+    "No Anthropic credentials for Claude Code: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN "
+    "(in Actions, from a repository secret)."
+)
+
+
+@dataclass(frozen=True)
+class ClaudeCodeSettings:
+    """How to run the CLI; read once from flags and environment, then frozen."""
+
+    api_key: str | None = None
+    oauth_token: str | None = None
+    executable: str = "claude"
+    allowed_tools: tuple[str, ...] = DEFAULT_ALLOWED_TOOLS
+    max_turns: int = 50
+    model: str | None = None
+    timeout_seconds: float = 3600.0
+    max_cost_usd: float | None = None
+    base_url: str | None = None
+    max_api_retries: int | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **overrides: object) -> ClaudeCodeSettings:
+        """Credentials and endpoint from the worker's environment; the rest from `overrides` (flags)."""
+        found = {
+            "api_key": env.get("ANTHROPIC_API_KEY") or None,
+            "oauth_token": env.get("CLAUDE_CODE_OAUTH_TOKEN") or None,
+            "base_url": env.get("ANTHROPIC_BASE_URL") or None,
+        }
+        return cls(**(found | overrides))  # type: ignore[arg-type]
+
+    def validate(self) -> None:
+        if not (self.api_key or self.oauth_token):
+            raise InputError(MISSING_CREDENTIALS)
+        if self.max_turns < 1:
+            raise InputError(f"--max-turns must be at least 1, got {self.max_turns}")
+        if self.timeout_seconds <= 0:
+            raise InputError(f"the agent timeout must be positive, got {self.timeout_seconds}")
+        if self.max_cost_usd is not None and self.max_cost_usd <= 0:
+            raise InputError(f"--max-cost-usd must be positive, got {self.max_cost_usd}")
+        if not self.allowed_tools:
+            raise InputError("--allowed-tools is empty: Claude Code could not change anything")
+
+    def resolved_executable(self) -> str:
+        found = shutil.which(self.executable)
+        if not found:
+            raise InputError(MISSING_CLI.format(executable=self.executable))
+        return found
+
+
+def build_command(prompt: str, settings: ClaudeCodeSettings) -> list[str]:
+    """The CLI's command line. The prompt comes last, after `--`, so no prompt text can read as an option."""
+    command = [
+        settings.resolved_executable(),
+        "--print",
+        "--output-format",
+        "stream-json",
+        "--verbose",
+        # Partial messages carry each turn's output token count, which the running cost needs.
+        "--include-partial-messages",
+        "--no-session-persistence",
+        "--allowedTools",
+        ",".join(settings.allowed_tools),
+        "--max-turns",
+        str(settings.max_turns),
+    ]
+    if settings.model:
+        command += ["--model", settings.model]
+    if settings.max_cost_usd is not None:
+        # The CLI prices turns exactly and stops itself; the wrapper's own estimate is the backstop.
+        command += ["--max-budget-usd", f"{settings.max_cost_usd}"]
+    return command + ["--", prompt]
+
+
+def build_env(
+    settings: ClaudeCodeSettings, home: Path, *, base_env: Mapping[str, str], extra_env: Mapping[str, str] = {}
+) -> dict[str, str]:
+    """A clean environment: a throwaway HOME, the quieting switches, the Anthropic credential and nothing else."""
+    env = {name: base_env[name] for name in PASSTHROUGH_ENV if name in base_env}
+    env |= dict(extra_env)
+    env |= {"HOME": str(home), "CLAUDE_CONFIG_DIR": str(home / ".claude")} | QUIET_ENV
+    optional = {
+        "ANTHROPIC_API_KEY": settings.api_key,
+        "CLAUDE_CODE_OAUTH_TOKEN": settings.oauth_token,
+        "ANTHROPIC_BASE_URL": settings.base_url,
+        "CLAUDE_CODE_MAX_RETRIES": None if settings.max_api_retries is None else str(settings.max_api_retries),
+    }
+    env |= {name: value for name, value in optional.items() if value}
+    return env
+
+
+def run_claude_code(
+    prompt: str,
+    workdir: str | Path,
+    settings: ClaudeCodeSettings,
+    *,
+    on_progress: ProgressCallback | None = None,
+    extra_env: Mapping[str, str] = {},
+    base_env: Mapping[str, str] | None = None,
+) -> AgentReport:
+    """Run Claude Code in `workdir` until it finishes or a limit stops it; never raises for the agent's failures."""
+    settings.validate()
+    if len(prompt.encode()) > MAX_PROMPT_BYTES:
+        raise InputError(f"the rendered prompt is {len(prompt.encode())} bytes; Claude Code takes at most 128 KiB")
+    command = build_command(prompt, settings)
+    parser = StreamParser(workdir)
+    environment = os.environ if base_env is None else base_env
+    with tempfile.TemporaryDirectory(prefix="ccc-claude-home-") as home, tempfile.TemporaryFile() as stderr:
+        started = time.monotonic()
+        process = subprocess.Popen(
+            command,
+            cwd=workdir,
+            env=build_env(settings, Path(home), base_env=environment, extra_env=extra_env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            start_new_session=True,  # its own process group, so a limit can kill every tool it started
+        )
+        stop = _follow(process, parser, settings, on_progress, deadline=started + settings.timeout_seconds)
+        exit_code = process.wait()
+        wall_seconds = time.monotonic() - started
+        log_tail = _tail(stderr)
+    return build_report(parser.state, exit_code=exit_code, wall_seconds=wall_seconds, stop=stop, log_tail=log_tail)
+
+
+def _follow(
+    process: subprocess.Popen[bytes],
+    parser: StreamParser,
+    settings: ClaudeCodeSettings,
+    on_progress: ProgressCallback | None,
+    *,
+    deadline: float,
+) -> Stop | None:
+    """Read the stream as it arrives; stop the process when a wrapper-enforced limit is passed."""
+    lines = _line_queue(process.stdout)
+    while True:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            _kill_group(process)
+            return Stop(Outcome.TIMEOUT, f"timed out after {settings.timeout_seconds:g} s (raise the agent timeout)")
+        if line is None:
+            return None
+        if parser.feed(line) and on_progress is not None:
+            on_progress(parser.state.progress)
+        if _over_budget(parser, settings):
+            _kill_group(process)
+            spent = parser.state.estimated_cost_usd
+            return Stop(
+                Outcome.MAX_COST,
+                f"cost cap reached: about ${spent:.4f} spent, cap ${settings.max_cost_usd:g} (raise --max-cost-usd)",
+            )
+
+
+def _over_budget(parser: StreamParser, settings: ClaudeCodeSettings) -> bool:
+    # Once the result line is in, the CLI has ended the run itself and reported the exact cost.
+    cap = settings.max_cost_usd
+    return cap is not None and parser.state.result is None and parser.state.estimated_cost_usd > cap
+
+
+def _line_queue(stream: IO[bytes] | None) -> queue.Queue[str | None]:
+    """Lines from a reader thread, so the main loop can wait with a deadline; None marks the end."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert stream is not None
+        for raw in stream:
+            lines.put(raw.decode("utf-8", errors="replace"))
+        lines.put(None)
+
+    threading.Thread(target=pump, name="claude-stream", daemon=True).start()
+    return lines
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the whole process group (the CLI and every command it runs), then SIGKILL what is left."""
+    _signal_group(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=TERMINATE_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        pass
+    _signal_group(process.pid, signal.SIGKILL)  # also reaps children that outlived the CLI
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _tail(stream: IO[bytes]) -> str:
+    size = stream.seek(0, os.SEEK_END)
+    stream.seek(max(0, size - LOG_TAIL_CHARS))
+    return stream.read().decode("utf-8", errors="replace")
