@@ -85,6 +85,11 @@ def test_default_globs_find_the_main_file_and_the_tasks_folder_in_order(tmp_path
     ]
 
 
+def test_a_glob_that_matches_nothing_is_fine_when_another_one_matches(tmp_path: Path):
+    write(tmp_path, {".github/ccc/tasks.yml": DB})
+    assert load_manifests(tmp_path).files == (".github/ccc/tasks.yml",)
+
+
 def test_dependencies_resolve_across_files(tmp_path: Path):
     write(tmp_path, {"a.yml": AUTH, "b.yml": DB})
     assert load_manifests(tmp_path, ["*.yml"]).by_id("auth").depends_on == ("db-schema",)
