@@ -210,3 +210,21 @@ def test_vars_may_not_shadow_the_task_variable_or_be_invalid_names():
         "tasks.yml:7:12: 'task' is reserved in templates: rename this variable",
         "tasks.yml:7:21: variable name 'my-var' must be a valid identifier",
     ]
+
+
+def test_a_task_or_part_with_an_invalid_id_still_has_its_other_fields_checked():
+    specs, problems = check("""
+        version: 1
+        tasks:
+          - {id: Bad Id, title: A, body: a, priority: urgent}
+          - id: ok
+            title: OK
+            parts: [{id: Bad Part, title: P, body: p, state: done}]
+    """)
+    assert [spec.id for spec in specs] == ["ok"]
+    assert [problem.split(": ")[1].split(" '")[0] for problem in problems] == [
+        "invalid id",
+        "invalid priority",
+        "invalid id",
+        "invalid state",
+    ]

@@ -183,11 +183,9 @@ class FileChecker:
         problems_before = len(self.problems)
         self.check_keys(node, TASK_KEYS, "a task")
         task_id = self.identifier(node, "a task")
-        if task_id is None:
-            return []
         parts_entry = node.get("parts")
         spec = TaskSpec(
-            id=task_id,
+            id=task_id or "",
             source=self.source,
             pos=node.pos,
             title=self.title(node, "a task"),
@@ -201,13 +199,14 @@ class FileChecker:
         spec.depends_on = self.dependencies(node.get("depends_on"))
         if parts_entry is None:
             spec.worker = self.worker(node.get("worker")) or defaults.worker or ANY_WORKER
-            spec.complete = len(self.problems) == problems_before
-            return [spec]
-        return self.coordinated(spec, node, parts_entry, defaults, problems_before)
+            specs = [spec]
+        else:
+            specs = self.coordinated(spec, node, parts_entry, defaults)
+        spec.complete = len(self.problems) == problems_before
+        # A task without a valid id is still checked field by field, so all its problems show, but not kept.
+        return specs if task_id is not None else []
 
-    def coordinated(
-        self, parent: TaskSpec, node: Map, parts_entry: Entry, defaults: Defaults, problems_before: int
-    ) -> list[TaskSpec]:
+    def coordinated(self, parent: TaskSpec, node: Map, parts_entry: Entry, defaults: Defaults) -> list[TaskSpec]:
         worker_entry = node.get("worker")
         if worker_entry is not None:
             self.report(
@@ -220,7 +219,6 @@ class FileChecker:
                 self.report(parts_entry.value.pos, "`parts` is empty: list at least one part, or remove `parts:`")
             parts = self.unique_parts(parent, parts_entry.value.items, defaults)
         parent.parts = tuple(part.id for part in parts)
-        parent.complete = len(self.problems) == problems_before
         return [parent, *parts]
 
     def unique_parts(self, parent: TaskSpec, items: tuple[Node, ...], defaults: Defaults) -> list[TaskSpec]:
@@ -251,8 +249,6 @@ class FileChecker:
         problems_before = len(self.problems)
         self.check_keys(node, PART_KEYS, "a part")
         part_id = self.identifier(node, "a part")
-        if part_id is None:
-            return None
         part = TaskSpec(
             id=f"{parent.id}/{part_id}",
             source=self.source,
@@ -270,7 +266,7 @@ class FileChecker:
         part.body, part.template = self.body(node, optional=False)
         part.depends_on = self.dependencies(node.get("depends_on"))
         part.complete = len(self.problems) == problems_before
-        return part
+        return part if part_id is not None else None
 
     # -- fields --------------------------------------------------------------------------------
 
