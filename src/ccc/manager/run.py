@@ -1,0 +1,93 @@
+"""The manager's use cases as the CLI runs them: load, connect, act, then report (stdout, summary, outputs)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from ccc.actions_io import append_summary, set_output
+from ccc.client import RepoClient, connect
+from ccc.manager.deps import task_states
+from ccc.manager.markdown import cell
+from ccc.manager.plan import Action, Plan, plan
+from ccc.manager.settings import ManagerSettings
+from ccc.manager.sync import read_inventory, sync
+from ccc.manifest import Manifest, load_manifests
+from ccc.render import render
+
+log = logging.getLogger(__name__)
+
+PLAN_TEMPLATE = "manager_plan.md.j2"
+
+
+def load(settings: ManagerSettings) -> Manifest:
+    """The manifests, validated before anything touches GitHub (ManifestError: exit 2, nothing written)."""
+    labels = settings.labels
+    reserved = (
+        *labels.state_labels,
+        labels.ready_for_review,
+        labels.priority_high,
+        labels.priority_normal,
+        labels.priority_low,
+        settings.pool_label,
+    )
+    return load_manifests(settings.root, settings.manifest_globs, reserved_labels=reserved)
+
+
+def client_for(settings: ManagerSettings, *, dry_run: bool) -> RepoClient:
+    return connect(repo=settings.repo, api_url=settings.api_url, token_env=settings.token_env, dry_run=dry_run)
+
+
+def run_plan(settings: ManagerSettings, *, as_json: bool, client: RepoClient | None = None) -> int:
+    """Print what sync would change; writes nothing (the client is in dry-run mode as a second guard)."""
+    manifest = load(settings)
+    client = client or client_for(settings, dry_run=True)
+    inventory = read_inventory(client, settings)
+    result = plan(manifest, inventory, task_states(inventory, settings.labels), settings)
+    payload = {"counts": result.counts(), "rows": changed_rows(result), "requests": client.counter.snapshot()}
+    report("ccc plan", result, payload, as_json=as_json, applied=False)
+    return 0
+
+
+def run_sync(settings: ManagerSettings, *, as_json: bool, client: RepoClient | None = None) -> int:
+    manifest = load(settings)
+    client = client or client_for(settings, dry_run=settings.dry_run)
+    result = sync(client, manifest, settings)
+    log.info("sync cost %s", json.dumps(result.requests["by_operation"]))
+    report(
+        "ccc sync" + (" (dry run)" if settings.dry_run else ""),
+        result.plan,
+        result.to_json(),
+        as_json=as_json,
+        applied=True,
+    )
+    return 0
+
+
+def changed_rows(result: Plan) -> list[dict]:
+    return [row.to_json() for row in result.rows if row.action is not Action.UNCHANGED]
+
+
+def plan_markdown(title: str, result: Plan, *, applied: bool) -> str:
+    rows = [
+        {
+            "action": row.action.value,
+            "task": cell(row.task_id),
+            "issue": f"#{row.number}" if row.number else "—",
+            "title": cell(row.title),
+            "reasons": cell("; ".join(row.reasons)),
+        }
+        for row in result.rows
+        if row.action is not Action.UNCHANGED
+    ]
+    return render(PLAN_TEMPLATE, title=title, applied=applied, counts=result.counts(), rows=rows)
+
+
+def report(title: str, result: Plan, payload: dict, *, as_json: bool, applied: bool) -> None:
+    """The table on stdout (or JSON with --json) and in the job summary; JSON as the `result` output."""
+    markdown = plan_markdown(title, result, applied=applied)
+    print(json.dumps(payload, indent=2) if as_json else markdown)
+    append_summary(markdown)
+    set_output("result", payload)
+    for action, count in result.counts().items():
+        set_output(action, str(count))
