@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 from ccc.manifest.graph import check_dependencies, unique_specs
@@ -79,7 +79,7 @@ def read_text(path: Path, checker: FileChecker) -> str | None:
         return None
 
 
-def check_labels(specs, reserved_labels: Collection[str], problems: list[Problem]) -> None:
+def check_labels(specs: Iterable[TaskSpec], reserved_labels: Collection[str], problems: list[Problem]) -> None:
     """Labels that ccc sets itself (worker labels in use, reserved ones) cannot be manifest labels."""
     specs = list(specs)
     workers = {spec.worker.lower() for spec in specs if spec.worker}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -100,10 +100,8 @@ class BodyRenderer:
         return f"{self.relative(Path(name))}:{line}"
 
     def relative(self, path: Path) -> str:
-        try:
-            return PurePosixPath(Path(os.path.realpath(path)).relative_to(os.path.realpath(self.root))).as_posix()
-        except ValueError:
-            return path.as_posix()
+        """`path` as reported: relative to the root, with forward slashes."""
+        return PurePath(os.path.relpath(path, self.root)).as_posix()
 
     @staticmethod
     def at_template(spec: TaskSpec, message: str) -> Problem:
