@@ -1,0 +1,222 @@
+"""The Claude Code preset driving the real `claude` CLI against the scripted fake Messages API."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from ccc.agents.claude_code import ClaudeCodeSettings, build_command, build_env, run_claude_code
+from ccc.agents.progress import Progress
+from ccc.agents.report import Outcome
+from ccc.errors import InputError
+from fake_anthropic import ApiFailure, FakeAnthropic, ToolUse, final_turn, tool_turn
+
+REPO = Path(__file__).resolve().parents[1]
+CLI = REPO / ".cache" / "claude" / "node_modules" / ".bin" / "claude"
+CANARY = "ghp_canary_never_shown_to_the_agent"
+
+
+@pytest.fixture(scope="session")
+def claude_cli() -> str:
+    if not CLI.exists():
+        pytest.fail(f"the Claude Code CLI is not installed at {CLI}: run `make claude-cli` (`make test` does)")
+    return str(CLI)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    path = tmp_path / "work"
+    path.mkdir()
+    return path
+
+
+def settings_for(fake: FakeAnthropic, cli: str, **overrides: object) -> ClaudeCodeSettings:
+    base = ClaudeCodeSettings(api_key="test-key", executable=cli, base_url=fake.base_url, max_api_retries=0)
+    return replace(base, **overrides)
+
+
+def run(fake: FakeAnthropic, cli: str, workdir: Path, prompt: str = "Do the task", **overrides: object):
+    seen: list[str] = []
+
+    def remember(progress: Progress) -> None:
+        seen.append(progress.render_markdown())
+
+    base_env = {"PATH": os.environ["PATH"], "GITHUB_TOKEN": CANARY, "GH_TOKEN": CANARY}
+    settings = settings_for(fake, cli, **overrides)
+    report = run_claude_code(prompt, workdir, settings, on_progress=remember, base_env=base_env)
+    return report, seen
+
+
+def tool_results(fake: FakeAnthropic) -> list[str]:
+    """Tool results the CLI sent back to the model in its last request, as text."""
+    messages = fake.message_requests[-1]["body"]["messages"]
+    blocks = [block for m in messages if isinstance(m["content"], list) for block in m["content"]]
+    return [json.dumps(block["content"]) for block in blocks if block.get("type") == "tool_result"]
+
+
+def test_scripted_run_reports_files_commands_turns_cost_tokens_and_summary(claude_cli: str, workdir: Path) -> None:
+    todos = [
+        {"content": "Write the greeting", "status": "completed", "activeForm": "Writing"},
+        {"content": "Check it", "status": "in_progress", "activeForm": "Checking"},
+    ]
+    script = [
+        tool_turn(ToolUse("Write", {"file_path": str(workdir / "hello.txt"), "content": "hello\n"}), text="Writing."),
+        tool_turn(ToolUse("Bash", {"command": "cat hello.txt", "description": "Show the greeting"})),
+        tool_turn(ToolUse("TodoWrite", {"todos": todos})),
+        final_turn("Wrote hello.txt and checked it.", input_tokens=300, output_tokens=20),
+    ]
+    with FakeAnthropic(script) as fake:
+        report, seen = run(fake, claude_cli, workdir, prompt="--not-a-flag: say `hi` $(whoami)")
+
+    assert report.ok and report.outcome is Outcome.COMPLETED and not report.is_error
+    assert (workdir / "hello.txt").read_text() == "hello\n"
+    assert report.turns == 4
+    assert report.files_changed == ("hello.txt",)
+    assert report.commands_run == ("cat hello.txt",)
+    assert report.summary == "Wrote hello.txt and checked it."
+    assert (report.tokens.input, report.tokens.output) == (600, 170)
+    assert report.cost_usd > 0 and not report.cost_is_estimate
+    assert len(fake.message_requests) == 4
+    first_prompt = fake.message_requests[0]["body"]["messages"][0]["content"][-1]["text"]
+    assert first_prompt == "--not-a-flag: say `hi` $(whoami)"
+    assert '"hello' in tool_results(fake)[1]
+    checklist = seen[-1]
+    assert "- [x] `hello.txt`" in checklist
+    assert "- [x] `cat hello.txt`" in checklist
+    assert "- [x] Write the greeting" in checklist and "- [ ] Check it (in progress)" in checklist
+
+
+def test_agent_runs_with_a_throwaway_home_and_no_github_token(claude_cli: str, workdir: Path) -> None:
+    command = 'printenv GITHUB_TOKEN GH_TOKEN || echo "no token"; echo "home=$HOME"'
+    script = [tool_turn(ToolUse("Bash", {"command": command})), final_turn("done")]
+    with FakeAnthropic(script) as fake:
+        report, _ = run(fake, claude_cli, workdir)
+
+    assert report.ok
+    output = tool_results(fake)[0]
+    assert "no token" in output and CANARY not in output
+    assert "home=/" in output and "ccc-claude-home-" in output
+
+
+def test_passing_the_cost_cap_stops_the_run_with_the_reason(claude_cli: str, workdir: Path) -> None:
+    script = [
+        tool_turn(ToolUse("Bash", {"command": "touch first"}), input_tokens=200_000, output_tokens=4000),
+        tool_turn(ToolUse("Bash", {"command": "touch second"})),
+        final_turn("done"),
+    ]
+    with FakeAnthropic(script) as fake:
+        report, _ = run(fake, claude_cli, workdir, max_cost_usd=0.05)
+
+    assert report.outcome is Outcome.MAX_COST and report.is_error and report.outcome.is_limit
+    assert "cost cap reached" in report.reason and "--max-cost-usd" in report.reason
+    assert report.cost_usd > 0.05
+    assert not (workdir / "second").exists()
+    assert len(fake.message_requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type", "message"),
+    [
+        (500, "api_error", "Internal server error"),
+        (529, "overloaded_error", "Overloaded"),
+        (401, "authentication_error", "invalid x-api-key"),
+    ],
+)
+def test_api_error_ends_the_run_as_a_failure_with_the_reason(
+    claude_cli: str, workdir: Path, status: int, error_type: str, message: str
+) -> None:
+    script = [tool_turn(ToolUse("Bash", {"command": "touch ran"})), ApiFailure(status, error_type, message)]
+    with FakeAnthropic(script) as fake:
+        report, _ = run(fake, claude_cli, workdir)
+
+    assert report.outcome is Outcome.API_ERROR and report.is_error
+    assert f"Anthropic API error {status}" in report.reason
+    assert (workdir / "ran").exists()  # the turn before the failure did its work
+    assert len(fake.message_requests) == 2  # CLAUDE_CODE_MAX_RETRIES=0: the failing turn is asked once
+
+
+def test_tool_outside_the_allowed_list_is_reported_as_a_permission_denial(claude_cli: str, workdir: Path) -> None:
+    script = [tool_turn(ToolUse("Bash", {"command": "touch denied.txt"})), final_turn("I could not run it.")]
+    with FakeAnthropic(script) as fake:
+        report, seen = run(fake, claude_cli, workdir, allowed_tools=("Read", "Edit", "Write"))
+
+    assert report.outcome is Outcome.PERMISSION_DENIED and report.is_error
+    assert report.permission_denials == ("Bash touch denied.txt",)
+    assert "Bash touch denied.txt" in report.reason and "--allowed-tools" in report.reason
+    assert not (workdir / "denied.txt").exists()
+    assert "Denied tool calls:" in seen[-1]
+
+
+def test_turn_limit_ends_the_run_with_the_reason(claude_cli: str, workdir: Path) -> None:
+    script = [tool_turn(ToolUse("Bash", {"command": "true"}))]  # asks for another tool call forever
+    with FakeAnthropic(script) as fake:
+        report, _ = run(fake, claude_cli, workdir, max_turns=2)
+
+    assert report.outcome is Outcome.MAX_TURNS and report.outcome.is_limit
+    assert "--max-turns" in report.reason
+    assert len(fake.message_requests) == 2
+
+
+def test_timeout_kills_the_whole_process_group(claude_cli: str, workdir: Path) -> None:
+    script = [tool_turn(ToolUse("Bash", {"command": "echo $$ > pid.txt; exec sleep 120", "timeout": 300000}))]
+    with FakeAnthropic(script) as fake:
+        report, _ = run(fake, claude_cli, workdir, timeout_seconds=6)
+
+    assert report.outcome is Outcome.TIMEOUT and "timed out after 6 s" in report.reason
+    assert not process_alive(int((workdir / "pid.txt").read_text()))
+
+
+def process_alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie waiting to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_environment_is_clean_and_carries_the_anthropic_credentials(tmp_path: Path) -> None:
+    settings = ClaudeCodeSettings(api_key="sk-test", base_url="http://127.0.0.1:1", max_api_retries=0)
+    base_env = {"PATH": "/usr/bin", "GITHUB_TOKEN": CANARY, "ACTIONS_RUNTIME_TOKEN": CANARY, "LANG": "C.UTF-8"}
+
+    env = build_env(settings, tmp_path, base_env=base_env, extra_env={"CCC_ISSUE_NUMBER": "7"})
+
+    assert CANARY not in env.values()
+    assert env["HOME"] == str(tmp_path) and env["CLAUDE_CONFIG_DIR"] == str(tmp_path / ".claude")
+    assert env["ANTHROPIC_API_KEY"] == "sk-test" and env["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:1"
+    assert env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] == "1" and env["DISABLE_TELEMETRY"] == "1"
+    assert env["CLAUDE_CODE_MAX_RETRIES"] == "0"
+    assert env["CCC_ISSUE_NUMBER"] == "7" and env["LANG"] == "C.UTF-8"
+    assert "CLAUDE_CODE_OAUTH_TOKEN" not in env
+
+
+def test_command_line_puts_the_prompt_after_the_options(claude_cli: str) -> None:
+    settings = ClaudeCodeSettings(api_key="k", executable=claude_cli, model="sonnet", max_cost_usd=2.5, max_turns=7)
+
+    command = build_command("-p --danger", settings)
+
+    assert command[-2:] == ["--", "-p --danger"]
+    assert command[command.index("--allowedTools") + 1] == "Bash,Read,Edit,Write"
+    assert command[command.index("--max-turns") + 1] == "7"
+    assert command[command.index("--model") + 1] == "sonnet"
+    assert command[command.index("--max-budget-usd") + 1] == "2.5"
+    assert "--dangerously-skip-permissions" not in command
+
+
+def test_settings_take_credentials_from_the_environment_never_the_github_token() -> None:
+    settings = ClaudeCodeSettings.from_env({"GITHUB_TOKEN": CANARY, "CLAUDE_CODE_OAUTH_TOKEN": "oauth"}, max_turns=3)
+
+    assert (settings.api_key, settings.oauth_token, settings.max_turns) == (None, "oauth", 3)
+    with pytest.raises(InputError, match="ANTHROPIC_API_KEY"):
+        ClaudeCodeSettings.from_env({"GITHUB_TOKEN": CANARY}).validate()
+
+
+def test_missing_cli_is_an_input_error_naming_the_fix(workdir: Path) -> None:
+    settings = ClaudeCodeSettings(api_key="k", executable="/nonexistent/claude")
+
+    with pytest.raises(InputError, match="npm install -g @anthropic-ai/claude-code@"):
+        run_claude_code("task", workdir, settings)
