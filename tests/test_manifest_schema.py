@@ -134,7 +134,9 @@ def test_the_schema_knows_the_same_keys_values_and_patterns_as_the_validator():
     assert defs["worker"]["pattern"] == f"^{WORKER_PATTERN.pattern}$"
 
 
-@pytest.mark.parametrize("path", yaml_files("examples/**/*.yml"), ids=lambda p: str(p.relative_to(REPO)))
+@pytest.mark.parametrize(
+    "path", yaml_files("examples/tasks.yml", "examples/tasks/*.yml"), ids=lambda p: str(p.relative_to(REPO))
+)
 def test_the_examples_satisfy_the_schema(path: Path):
     assert errors(yaml.safe_load(path.read_text()), SCHEMA) == []
 
