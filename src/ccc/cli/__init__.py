@@ -12,7 +12,7 @@ from ccc.actions_io import annotate
 from ccc.errors import CccError
 
 # Each module defines `register(subparsers)`, which adds its parser and sets `run=callable(args)`.
-COMMAND_MODULES = ("sandbox", "validate", "manager", "worker", "demo")
+COMMAND_MODULES = ("sandbox", "validate", "manager", "worker", "demo", "status")
 
 
 def build_parser() -> argparse.ArgumentParser:

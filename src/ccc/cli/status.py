@@ -1,0 +1,47 @@
+"""`ccc status`: the task queue of a repository (real or sandbox), once or refreshed every few seconds."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from ccc.errors import InputError
+from ccc.protocol.claims import DEFAULT_NAMESPACE
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "status",
+        help="show the task queue: states, who holds what, lease ages, PRs",
+        description="Show the managed tasks of a repository: state, worker, attempt, lease and pull request. "
+        "The token comes from GITHUB_TOKEN (or --token-env).",
+    )
+    parser.add_argument("--repo", help="OWNER/NAME (default: GITHUB_REPOSITORY)")
+    parser.add_argument("--api-url", help="GitHub API root (default: GITHUB_API_URL or https://api.github.com)")
+    parser.add_argument("--token-env", default="GITHUB_TOKEN", help="environment variable holding the token")
+    parser.add_argument("--claims-namespace", default=DEFAULT_NAMESPACE, help="where claim refs live")
+    parser.add_argument("--json", action="store_true", help="print JSON (one object per refresh with --watch)")
+    parser.add_argument("--watch", type=float, metavar="SECONDS", help="refresh every SECONDS until interrupted")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ccc.client import connect
+    from ccc.status import LiveView, StatusReader, render_table
+
+    if args.watch is not None and args.watch <= 0:
+        raise InputError(f"--watch must be a positive number of seconds, got {args.watch}")
+    client = connect(repo=args.repo, api_url=args.api_url, token_env=args.token_env)
+    reader = StatusReader(client, namespace=args.claims_namespace)
+    view = LiveView()
+    while True:
+        status = reader.read()
+        if args.json:
+            print(json.dumps(status.to_json()), flush=True)
+        elif args.watch is None:
+            print("\n".join(render_table(status, colour=view.terminal)))
+        else:
+            view.show(status)
+        if args.watch is None:
+            return 0
+        time.sleep(args.watch)
