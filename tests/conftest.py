@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import re
 import sys
 import types
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
 
 import pytest
 from github import Auth, Github
@@ -32,6 +36,41 @@ def github(sandbox):
     client = github_client(sandbox)
     yield client
     client.close()
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]  # lower-cased names
+    body: object  # decoded JSON, or None when empty
+
+
+def api_call(
+    sandbox: SandboxProcess,
+    method: str,
+    path: str,
+    *,
+    login: str | None = "maintainer",
+    body: object = None,
+    raw: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> Answer:
+    """One raw HTTP request to the sandbox API (path relative to the API root), for what PyGithub hides."""
+    headers = dict(headers or {})
+    if login is not None:
+        headers.setdefault("Authorization", f"token {sandbox.token(login)}")
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(sandbox.api_url + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, answer_headers, payload = response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        status, answer_headers, payload = error.code, error.headers, error.read()
+    return Answer(
+        status,
+        {name.lower(): value for name, value in answer_headers.items()},
+        json.loads(payload) if payload else None,
+    )
 
 
 _SCHEMA_MODELS = "githubkit_schemas.v2026_03_10.models"

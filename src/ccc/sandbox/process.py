@@ -48,11 +48,11 @@ class SandboxProcess:
 
     def _spawn(self, port: int) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # `python -m ccc.sandbox serve` is `ccc sandbox serve` without importing the other commands.
         command = [
             sys.executable,
             "-m",
-            "ccc",
-            "sandbox",
+            "ccc.sandbox",
             "serve",
             "--port",
             str(port),
