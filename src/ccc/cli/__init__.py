@@ -15,7 +15,9 @@ from ccc.errors import CccError
 COMMAND_MODULES = ("sandbox", "validate", "manager", "worker", "demo", "status")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given `argv` naming a command, only that command's module is imported (fast start-up:
+    `ccc sandbox serve` must not pay for PyGithub's import)."""
     parser = argparse.ArgumentParser(
         prog="ccc",
         description="A manager and coding-agent workers cooperating through GitHub issues and PRs.",
@@ -24,13 +26,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ccc {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    named = [arg for arg in (argv or []) if arg in COMMAND_MODULES][:1]
+    for name in named or COMMAND_MODULES:
         importlib.import_module(f"ccc.cli.{name}").register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
