@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import queue
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from ccc.agents.proctree import kill_process_tree
 from ccc.agents.progress import Progress
 from ccc.agents.report import AgentReport, Outcome, Stop, build_report
 from ccc.agents.stream import StreamParser
@@ -29,7 +29,7 @@ QUIET_ENV = {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_TELEMETRY
 PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
 # Linux caps one argv string at 128 KiB (MAX_ARG_STRLEN); the prompt travels as one.
 MAX_PROMPT_BYTES = 128 * 1024 - 1
-# How long the CLI gets to exit after SIGTERM before its whole group is killed.
+# How long the CLI gets to stop its tools and exit after SIGTERM before everything left is killed.
 TERMINATE_GRACE_SECONDS = 5.0
 LOG_TAIL_CHARS = 4000
 
@@ -181,14 +181,14 @@ def _follow(
         try:
             line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
-            _kill_group(process)
+            kill_process_tree(process, grace_seconds=TERMINATE_GRACE_SECONDS)
             return Stop(Outcome.TIMEOUT, f"timed out after {settings.timeout_seconds:g} s (raise the agent timeout)")
         if line is None:
             return None
         if parser.feed(line) and on_progress is not None:
             on_progress(parser.state.progress)
         if _over_budget(parser, settings):
-            _kill_group(process)
+            kill_process_tree(process, grace_seconds=TERMINATE_GRACE_SECONDS)
             spent = parser.state.estimated_cost_usd
             return Stop(
                 Outcome.MAX_COST,
@@ -214,23 +214,6 @@ def _line_queue(stream: IO[bytes] | None) -> queue.Queue[str | None]:
 
     threading.Thread(target=pump, name="claude-stream", daemon=True).start()
     return lines
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the whole process group (the CLI and every command it runs), then SIGKILL what is left."""
-    _signal_group(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=TERMINATE_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        pass
-    _signal_group(process.pid, signal.SIGKILL)  # also reaps children that outlived the CLI
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _tail(stream: IO[bytes]) -> str:
