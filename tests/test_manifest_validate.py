@@ -135,11 +135,11 @@ def test_a_body_template_keeps_the_position_of_its_key_for_template_problems():
     assert specs[0].vars == {"algorithm": "RS256"}
 
 
-def test_labels_and_dependencies_listed_twice_collapse_to_one():
+def test_labels_and_dependencies_listed_twice_collapse_to_one_ignoring_label_case():
     specs, problems = check("""
         version: 1
         tasks:
-          - {id: a, title: A, body: a, labels: [x, y, x], depends_on: [b, b]}
+          - {id: a, title: A, body: a, labels: [x, y, x, X], depends_on: [b, b]}
           - {id: b, title: B, body: b}
     """)
     assert problems == []

@@ -118,11 +118,11 @@ def _kind(value: object) -> str:
 
 
 def _merge_refs(*groups: tuple[Ref, ...]) -> tuple[Ref, ...]:
-    """Concatenated refs, keeping the first of equal values."""
+    """Concatenated refs, keeping the first of equal values; case-blind, as GitHub labels are."""
     merged: dict[str, Ref] = {}
     for group in groups:
         for ref in group:
-            merged.setdefault(ref.value, ref)
+            merged.setdefault(ref.value.lower(), ref)
     return tuple(merged.values())
 
 
