@@ -76,7 +76,7 @@ class RepoClient:
             lazy=True,
             user_agent="ccc (+https://github.com/org/ccc)",
         )
-        self._repo = self._gh.get_repo(repo, lazy=True)
+        self._repo = self._gh.get_repo(repo)
         self._repo_path = f"/repos/{repo}"
 
     def close(self) -> None:
