@@ -30,11 +30,13 @@ class Price:
 MOST_EXPENSIVE = Price(15.0, 75.0)
 PRICES: tuple[tuple[str, Price], ...] = (
     ("opus-4-1", MOST_EXPENSIVE),
-    ("opus-4-2", MOST_EXPENSIVE),
     ("opus-4-0", MOST_EXPENSIVE),
+    ("opus-4-2025", MOST_EXPENSIVE),  # Opus 4, dated ids: claude-opus-4-20250514
+    ("3-opus", MOST_EXPENSIVE),
     ("opus", Price(5.0, 25.0)),
     ("sonnet", Price(3.0, 15.0)),
-    ("haiku-3", Price(0.8, 4.0)),
+    ("3-5-haiku", Price(0.8, 4.0)),
+    ("3-haiku", Price(0.25, 1.25)),
     ("haiku", Price(1.0, 5.0)),
 )
 
