@@ -119,9 +119,21 @@ def test_a_runtime_error_in_a_template_is_a_problem_not_a_crash(templates: Path)
 
 
 def test_a_rendered_body_too_long_for_an_issue_is_a_problem(templates: Path):
-    write(templates / ".github/ccc/auth.md.j2", "{{ 'x' * size }}")
-    body, problems = render(templates, "auth.md.j2", size=MAX_BODY_LENGTH + 1)
-    assert body is None and f"the rendered body has {MAX_BODY_LENGTH + 1} characters" in problems[0]
+    write(templates / ".github/ccc/auth.md.j2", "{% for i in range(n) %}{{ line }}\n{% endfor %}")
+    body, problems = render(templates, "auth.md.j2", n=MAX_BODY_LENGTH // 10, line="0123456789")
+    assert body is None and f"the rendered body is longer than {MAX_BODY_LENGTH} characters" in problems[0]
+
+
+@pytest.mark.parametrize("expression", ["'x' * 10**12", "10**12 * [1]", "9 ** 999999"])
+def test_operators_that_would_exhaust_memory_are_refused(templates: Path, expression: str):
+    write(templates / ".github/ccc/auth.md.j2", f"{{{{ {expression} }}}}")
+    body, problems = render(templates, "auth.md.j2")
+    assert body is None and "SecurityError" in problems[0]
+
+
+def test_ordinary_arithmetic_and_repetition_still_work(templates: Path):
+    write(templates / ".github/ccc/auth.md.j2", "{{ '-' * 3 }} {{ 2 ** 10 }} {{ 6 * 7 }}")
+    assert render(templates, "auth.md.j2") == ("--- 1024 42", [])
 
 
 def test_templates_resolve_relative_to_each_manifest_file(templates: Path):

@@ -11,10 +11,13 @@ import traceback
 from pathlib import Path, PurePath
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from ccc.manifest.model import Problem
 from ccc.manifest.validate import MAX_BODY_LENGTH, TaskSpec
+
+# Far beyond any number a body needs, far below what takes noticeable time to compute.
+MAX_POWER_BITS = 100_000
 
 
 class ConfinedLoader(jinja2.FileSystemLoader):
@@ -31,39 +34,74 @@ class ConfinedLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
+class BoundedEnvironment(SandboxedEnvironment):
+    """The sandbox, plus limits on the operators that can make huge values from small source.
+
+    `validate` runs on pull requests, so the one-line ways to exhaust the runner's memory
+    (`'x' * 10**12`, `9 ** 999999`) are refused and output size is bounded while rendering.
+    This is hardening, not isolation: a template is repository code, and a deliberate loop can
+    still burn CPU time (the job's timeout ends it).
+    """
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "*" and _repeat_size(left, right) > MAX_BODY_LENGTH:
+            raise SecurityError(f"'*' would build a value longer than {MAX_BODY_LENGTH}")
+        if operator == "**" and _power_bits(left, right) > MAX_POWER_BITS:
+            raise SecurityError(f"'**' would build a number of more than {MAX_POWER_BITS} bits")
+        return super().call_binop(context, operator, left, right)
+
+
+def _repeat_size(left, right) -> int:
+    """Length of a sequence repeated by an integer; 0 for other multiplications."""
+    for sequence, count in ((left, right), (right, left)):
+        if isinstance(sequence, (str, list, tuple)) and isinstance(count, int):
+            return len(sequence) * count
+    return 0
+
+
+def _power_bits(base, exponent) -> int:
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
+        return abs(base).bit_length() * exponent
+    return 0
+
+
 class BodyRenderer:
     """One sandboxed environment per manifest directory; turns template failures into problems."""
 
     def __init__(self, root: Path):
         self.root = root
-        self.environments: dict[Path, SandboxedEnvironment] = {}
+        self.environments: dict[Path, BoundedEnvironment] = {}
 
     def render(self, spec: TaskSpec, problems: list[Problem]) -> str | None:
         """The rendered body of `spec`, or None after adding a problem at its `body_template` key."""
         directory = (self.root / spec.source).parent
+        length = 0
+        chunks: list[str] = []
         try:
-            body = (
-                self.environment(directory)
-                .get_template(spec.template.value)
-                .render(**spec.vars, task=_task_context(spec))
-            )
+            template = self.environment(directory).get_template(spec.template.value)
+            for chunk in template.generate(**spec.vars, task=_task_context(spec)):
+                length += len(chunk)
+                if length > MAX_BODY_LENGTH:
+                    problems.append(
+                        self.at_template(
+                            spec,
+                            f"the rendered body is longer than {MAX_BODY_LENGTH} "
+                            "characters, which is all that fits in an issue "
+                            "with ccc's additions",
+                        )
+                    )
+                    return None
+                chunks.append(chunk)
         except Exception as exc:  # a template is the user's code and may raise anything
             problems.append(self.problem(spec, directory, exc))
             return None
-        if len(body) > MAX_BODY_LENGTH:
-            problems.append(
-                self.at_template(
-                    spec,
-                    f"the rendered body has {len(body)} characters; at most "
-                    f"{MAX_BODY_LENGTH} fit in an issue with ccc's additions",
-                )
-            )
-            return None
-        return body
+        return "".join(chunks)
 
-    def environment(self, directory: Path) -> SandboxedEnvironment:
+    def environment(self, directory: Path) -> BoundedEnvironment:
         if directory not in self.environments:
-            self.environments[directory] = SandboxedEnvironment(
+            self.environments[directory] = BoundedEnvironment(
                 loader=ConfinedLoader(directory),
                 undefined=jinja2.StrictUndefined,
                 autoescape=False,
