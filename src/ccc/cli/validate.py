@@ -56,11 +56,12 @@ def report_problems(error: ManifestError) -> None:
 
 
 def ok_line(manifest: Manifest) -> str:
-    parents = sum(1 for task in manifest.tasks if task.parts)
-    plain = len(manifest.tasks) - parents - manifest.parts_count
+    """One line: files, top-level tasks, and how many of them are coordinated with how many parts."""
+    parents = sum(1 for task in manifest.tasks if task.is_parent)
+    top_level = len(manifest.tasks) - manifest.parts_count
     files = len(manifest.files)
     return (
-        f"OK: {files} manifest file{'s' if files != 1 else ''}, {plain + parents} tasks "
+        f"OK: {files} manifest file{'s' if files != 1 else ''}, {top_level} tasks "
         f"({parents} coordinated, with {manifest.parts_count} parts)"
     )
 
