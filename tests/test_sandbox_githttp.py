@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
+import os
+import subprocess
+import urllib.error
+import urllib.request
 from types import SimpleNamespace
 
 import pytest
 
 from ccc.sandbox.githttp import parse_cgi, serve
-from ccc.sandbox.gitrepo import GitRepo
+from ccc.sandbox.gitrepo import GitRepo, git_env
 from ccc.sandbox.routing import Request
 
 
@@ -96,3 +101,71 @@ def test_fetch_answers_a_pack_for_plain_and_gzip_bodies(record, encoding):
 def test_parse_cgi_takes_the_status_line_and_headers():
     response = parse_cgi(b"Status: 404 Not Found\r\nContent-Type: text/plain\r\n\r\nnope")
     assert (response.status, response.headers, response.body) == (404, {"Content-Type": "text/plain"}, b"nope")
+
+
+# --- through the real server with the real git binary -------------------------------------------
+
+
+def run_git(tmp_path, *args: str, cwd=None) -> subprocess.CompletedProcess:
+    identity = ["-c", "user.name=cc01", "-c", "user.email=cc01@example.com"]
+    return subprocess.run(
+        ["git", *identity, *args], cwd=cwd, env=git_env(tmp_path), capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture
+def work(sandbox, tmp_path):
+    """A clone of acme/widgets made with the maintainer's token."""
+    clone = run_git(tmp_path, "clone", sandbox.clone_url("maintainer"), str(tmp_path / "work"))
+    assert clone.returncode == 0, clone.stderr
+    return tmp_path / "work"
+
+
+def commit_file(tmp_path, work, name: str, content: bytes) -> None:
+    (work / name).write_bytes(content)
+    run_git(tmp_path, "add", name, cwd=work)
+    assert run_git(tmp_path, "commit", "-q", "-m", f"add {name}", cwd=work).returncode == 0
+
+
+def head_sha(tmp_path, work) -> str:
+    return run_git(tmp_path, "rev-parse", "HEAD", cwd=work).stdout.strip()
+
+
+def test_a_branch_pushed_over_http_is_seen_by_the_api(sandbox, github, work, tmp_path):
+    assert (work / "README.md").read_text() == "# widgets\n"
+    commit_file(tmp_path, work, "hello.txt", b"hello\n")
+    push = run_git(tmp_path, "push", "origin", "HEAD:refs/heads/cc01/task-1", cwd=work)
+    assert push.returncode == 0, push.stderr
+    assert github.get_repo(sandbox.repo).get_branch("cc01/task-1").commit.sha == head_sha(tmp_path, work)
+
+
+def test_a_large_push_in_a_chunked_request_arrives_whole(sandbox, github, work, tmp_path):
+    commit_file(tmp_path, work, "big.bin", os.urandom(3 * 1024 * 1024))  # beyond git's 1 MiB post buffer
+    push = run_git(tmp_path, "push", "origin", "HEAD:refs/heads/big", cwd=work)
+    assert push.returncode == 0, push.stderr
+    assert github.get_repo(sandbox.repo).get_branch("big").commit.sha == head_sha(tmp_path, work)
+
+
+@pytest.mark.parametrize("login", ["outside-reader", "outside-triager"])
+def test_tokens_below_write_cannot_push_and_the_ref_stays(sandbox, github, work, tmp_path, login):
+    main_before = github.get_repo(sandbox.repo).get_branch("main").commit.sha
+    commit_file(tmp_path, work, "sneaky.txt", b"no\n")
+    push = run_git(tmp_path, "push", sandbox.clone_url(login), "HEAD:refs/heads/main", cwd=work)
+    assert push.returncode != 0 and "403" in push.stderr
+    assert github.get_repo(sandbox.repo).get_branch("main").commit.sha == main_before
+
+
+def test_a_read_token_can_fetch_refs_the_api_created(sandbox, github, tmp_path):
+    repo = github.get_repo(sandbox.repo)
+    repo.create_git_ref("refs/ccc/claims/5", repo.get_branch("main").commit.sha)
+    listing = run_git(tmp_path, "ls-remote", sandbox.clone_url("outside-reader"))
+    assert listing.returncode == 0 and "refs/ccc/claims/5" in listing.stdout
+
+
+def test_a_bad_token_is_answered_401_with_a_basic_challenge(sandbox):
+    url = f"{sandbox.git_url}/{sandbox.repo}.git/info/refs?service=git-upload-pack"
+    credentials = base64.b64encode(b"x-access-token:ghp_wrong").decode()
+    request = urllib.request.Request(url, headers={"Authorization": f"Basic {credentials}"})
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=30)
+    assert caught.value.code == 401 and caught.value.headers["WWW-Authenticate"].startswith("Basic")
