@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except CccError as exc:
-        annotate("error", exc.message, file=exc.file, line=exc.line, col=exc.col)
+        # Errors that carry several located problems (manifests) annotate each one in place.
+        for problem in getattr(exc, "problems", None) or [exc]:
+            annotate("error", problem.message, file=problem.file, line=problem.line, col=problem.col)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
