@@ -133,10 +133,25 @@ def test_create_existing_ref_is_refused(repo, main):
 
 
 @pytest.mark.parametrize("name", ["heads/topic", "refs/topic"])
-def test_create_ref_needs_refs_prefix_and_two_slashes(repo, main, name):
+def test_create_ref_needs_refs_prefix_and_three_components(repo, main, name):
     assert status_and_message(lambda: repo.create_git_ref(name, main.sha)) == (
         422,
-        "Reference name must start with 'refs/' and have at least two slashes.",
+        "Reference name must contain at least three slash-separated components.",
+    )
+
+
+def test_create_ref_with_a_name_git_rejects_is_refused(repo, main):
+    assert status_and_message(lambda: repo.create_git_ref("refs/heads/a..b", main.sha)) == (
+        422,
+        "refs/heads/a..b is not a valid ref name.",
+    )
+
+
+def test_create_ref_clashing_with_an_existing_ref_path_fails_like_github(repo, main):
+    repo.create_git_ref("refs/heads/cc01", main.sha)
+    assert status_and_message(lambda: repo.create_git_ref("refs/heads/cc01/task-1", main.sha)) == (
+        422,
+        "Reference update failed",
     )
 
 

@@ -15,7 +15,9 @@ from ccc.sandbox.routing import ApiError, Request, Response, route
 # A PATCH that keeps losing the compare-and-set to other writers gives up after this many tries.
 CAS_ATTEMPTS = 20
 
-REF_NAME_RULE = "Reference name must start with 'refs/' and have at least two slashes."
+# GitHub's docs state the rule ("start with 'refs' and have at least two slashes"); this is the
+# message its API answers with (seen in octokit/octokit.rb#675).
+REF_NAME_RULE = "Reference name must contain at least three slash-separated components."
 UNSIGNED = {"verified": False, "reason": "unsigned", "signature": None, "payload": None, "verified_at": None}
 
 
