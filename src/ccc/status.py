@@ -42,6 +42,7 @@ class TaskStatus:
     worker: str | None  # the worker label the task is routed to (None for a coordinated parent)
     claim: ClaimRecord | None
     url: str
+    is_parent: bool = False  # the tracking issue of a coordinated task: its parts do the work
 
     @property
     def holder(self) -> str | None:
@@ -184,6 +185,7 @@ class StatusReader:
             worker=routed[0] if routed else None,
             claim=self._record(head),
             url=issue.html_url,
+            is_parent=bool(marker and marker.parts),
         )
 
 
@@ -279,12 +281,13 @@ class LiveView:
         self._height = 0
         self._last: QueueStatus | None = None
 
-    def show(self, status: QueueStatus, footer: Sequence[str] = ()) -> None:
+    def show(self, status: QueueStatus, footer: Sequence[str] = (), prefix: str = "") -> None:
+        """Draw `status` (with `footer` lines) on a terminal; elsewhere log its changes, each after `prefix`."""
         if self.terminal:
             self._redraw(fit_height([*render_table(status, colour=True), *footer], shutil.get_terminal_size().lines))
         else:
             for line in change_lines(self._last, status):
-                self.stream.write(line + "\n")
+                self.stream.write(prefix + line + "\n")
         self._last = status
         self.stream.flush()
 

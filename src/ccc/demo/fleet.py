@@ -1,0 +1,135 @@
+"""The demo's workers: independent `ccc worker run --loop` OS processes, each with its own label, token and directory.
+
+They share nothing with the demo or each other but the sandbox's API and git, as workers on
+separate machines share only GitHub. Each writes its log to `<data>/workers/<label>.log`.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ccc.sandbox.process import SandboxProcess
+
+STOP_GRACE_SECONDS = 10
+
+
+def worker_login(label: str) -> str:
+    """The sandbox user a worker acts as (write permission: enough to claim, push and open PRs)."""
+    return f"worker-{label}"
+
+
+@dataclass(frozen=True)
+class WorkerPlan:
+    """How one worker runs: its label, the agent and test commands, and how often it polls."""
+
+    label: str
+    agent: Path
+    pace: float = 0.3
+    interval: float = 1.0
+    lease_minutes: float = 2.0
+
+    def agent_command(self) -> str:
+        return f"{shlex.quote(sys.executable)} {shlex.quote(str(self.agent))} --pace {self.pace}"
+
+    @staticmethod
+    def test_command() -> str:
+        return f"{shlex.quote(sys.executable)} -m unittest discover -s tests -q"
+
+    def argv(self, sandbox: SandboxProcess, workdir: Path) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "ccc",
+            "worker",
+            "run",
+            "--loop",
+            "--interval",
+            str(self.interval),
+            "--max-tasks",
+            "0",
+            "--worker",
+            self.label,
+            "--repo",
+            sandbox.repo,
+            "--api-url",
+            sandbox.api_url,
+            "--git-url",
+            sandbox.git_url,
+            "--workdir",
+            str(workdir),
+            "--command",
+            self.agent_command(),
+            "--test-command",
+            self.test_command(),
+            "--lease-minutes",
+            str(self.lease_minutes),
+            "--progress-interval",
+            "1",
+        ]
+
+
+class Fleet:
+    """Starts, watches and stops the worker processes."""
+
+    def __init__(self, sandbox: SandboxProcess, data_dir: Path):
+        self.sandbox = sandbox
+        self.data_dir = Path(data_dir) / "workers"
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def start(self, plan: WorkerPlan) -> subprocess.Popen:
+        workdir = self.data_dir / plan.label
+        workdir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "GITHUB_TOKEN": self.sandbox.token(worker_login(plan.label)), "PYTHONUNBUFFERED": "1"}
+        for name in ("GITHUB_ACTIONS", "GITHUB_REPOSITORY", "GITHUB_API_URL", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):
+            env.pop(name, None)  # the demo is not a workflow run, even when started from one
+        with open(self.log_path(plan.label), "ab") as log:
+            process = subprocess.Popen(
+                plan.argv(self.sandbox, workdir),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,  # its own process group: stopping it stops its agent too
+            )
+        self.processes[plan.label] = process
+        return process
+
+    def log_path(self, label: str) -> Path:
+        return self.data_dir / f"{label}.log"
+
+    def running(self) -> list[str]:
+        return [label for label, process in self.processes.items() if process.poll() is None]
+
+    def exited(self) -> dict[str, int]:
+        return {label: code for label, process in self.processes.items() if (code := process.poll()) is not None}
+
+    def stop(self) -> dict[str, int]:
+        """SIGTERM every worker's process group, then SIGKILL what is left after a grace period."""
+        for process in self.processes.values():
+            _signal_group(process, signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
+        return {label: process.returncode for label, process in self.processes.items()}
+
+    def log_tail(self, label: str, lines: int = 15) -> str:
+        path = self.log_path(label)
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signum)
+        except ProcessLookupError:
+            pass

@@ -1,0 +1,327 @@
+"""The demo scenario: sandbox → example repository → manager sync → worker processes → live table → dashboard.
+
+The demo plays the manager's scheduled workflow (sync once, summarize after completions) and
+watches the queue as `ccc status` does. Every actor is a separate `ccc` process talking to the
+sandbox only through its API and git, as on separate machines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import TextIO
+
+from ccc.client import connect
+from ccc.demo.example import build_tree, check_example, example_dir, push_tree, worker_label
+from ccc.demo.faults import fault_rules
+from ccc.demo.fleet import Fleet, WorkerPlan, worker_login
+from ccc.errors import CccError, InputError
+from ccc.protocol.markers import DASHBOARD_MARKER
+from ccc.protocol.states import TaskState
+from ccc.sandbox.process import SandboxProcess
+from ccc.status import LiveView, QueueStatus, StatusReader, render_table, short_duration
+
+DEMO_REPO = "acme/widgets"
+MANAGER_LOGIN = "maintainer"
+SHIPPED_WORKERS = 3  # the shipped manifest routes tasks to cc01..cc03
+REFRESH_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    workers: int = SHIPPED_WORKERS
+    tasks: int | None = None  # None: the shipped manifest; M: M generated tasks
+    faults: str = "none"
+    keep: bool = False
+    pace: float = 0.3  # seconds the example agent pauses per progress line, so people can watch
+    timeout: float = 600.0
+    data_dir: Path | None = None
+    example: Path = field(default_factory=example_dir)
+    terminal: bool | None = None  # None: redraw the table only when stdout is a terminal
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise InputError(f"--workers must be at least 1, got {self.workers}")
+        if self.tasks is None and self.workers < SHIPPED_WORKERS:
+            raise InputError(
+                f"the shipped tasks need workers cc01..cc0{SHIPPED_WORKERS}: use --workers {SHIPPED_WORKERS} "
+                "or more, or generate tasks for fewer workers with --tasks M"
+            )
+        if self.tasks is not None and self.tasks < 1:
+            raise InputError(f"--tasks must be at least 1, got {self.tasks}")
+        fault_rules(self.faults)  # an unknown profile fails here, before anything starts
+
+
+@dataclass
+class DemoResult:
+    ok: bool
+    status: QueueStatus
+    data_dir: Path
+    dashboard: Path | None
+    seconds: float
+    requests: int
+    sandbox: SandboxProcess | None = None  # still running: --keep
+
+    def to_json(self) -> dict:
+        return {
+            "ok": self.ok,
+            "seconds": round(self.seconds, 1),
+            "requests": self.requests,
+            "data_dir": str(self.data_dir),
+            "dashboard": str(self.dashboard) if self.dashboard else None,
+            "queue": self.status.to_json(),
+        }
+
+
+def run_demo(settings: DemoSettings, out: TextIO | None = None) -> DemoResult:
+    out = out or sys.stdout
+    data_dir = Path(settings.data_dir or tempfile.mkdtemp(prefix="ccc-demo-"))
+    example = check_example(settings.example)
+    labels = [worker_label(index) for index in range(settings.workers)]
+    say = Narrator(out)
+    sandbox = SandboxProcess.start(
+        data_dir / "sandbox", repos=[DEMO_REPO], tokens={worker_login(label): "write" for label in labels}
+    )
+    try:
+        result = Demo(settings, sandbox, data_dir, example, labels, say).run()
+    except BaseException:
+        sandbox.stop()
+        raise
+    if settings.keep:
+        result.sandbox = sandbox
+        say.keep(sandbox)
+    else:
+        sandbox.stop()
+        if settings.data_dir is None and result.ok:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    return result
+
+
+class Demo:
+    """One run of the scenario on a started sandbox."""
+
+    def __init__(self, settings, sandbox: SandboxProcess, data_dir: Path, example: Path, labels, say: Narrator):
+        self.settings = settings
+        self.sandbox = sandbox
+        self.data_dir = data_dir
+        self.example = example
+        self.labels = labels
+        self.say = say
+        self.tree = data_dir / "repository"
+        self.client = connect(repo=sandbox.repo, api_url=sandbox.api_url, token=sandbox.token(MANAGER_LOGIN))
+        self.manager = Manager(sandbox, self.tree, data_dir / "manager.log")
+        self.fleet = Fleet(sandbox, data_dir)
+
+    def run(self) -> DemoResult:
+        started = time.monotonic()
+        self.say(f"sandbox up: {self.sandbox.api_url} (data in {self.data_dir})")
+        build_tree(self.example, self.tree, tasks=self.settings.tasks, workers=len(self.labels))
+        sha = push_tree(self.tree, self.sandbox.clone_url(MANAGER_LOGIN), self.data_dir / "push")
+        self.say(f"pushed the example project to {self.sandbox.repo} (main at {sha[:12]})")
+        synced = self.manager.run("sync")
+        self.say(f"manager sync: {describe_counts(synced.get('counts', {}))}")
+        rules = fault_rules(self.settings.faults)
+        if rules:
+            self.sandbox.faults(rules, seed=7)
+            self.say(f"faults on: {self.settings.faults} ({len(rules)} rules)")
+        plans = [WorkerPlan(label, self.example / "agent.py", pace=self.settings.pace) for label in self.labels]
+        for plan in plans:
+            process = self.fleet.start(plan)
+            self.say(f"worker {plan.label} started (pid {process.pid}, log {self.fleet.log_path(plan.label)})")
+        try:
+            status = self.watch(started)
+        finally:
+            self.fleet.stop()
+        self.sandbox.clear_faults()
+        self.manager.run("summarize")  # completes coordinated parents whose parts are all done
+        status = StatusReader(self.client).read()
+        dashboard = self.write_dashboard()
+        return self.finish(status, dashboard, time.monotonic() - started)
+
+    def watch(self, started: float) -> QueueStatus:
+        """Refresh the live view until every task settled, time ran out, or no worker is left."""
+        reader = StatusReader(self.client)
+        view = LiveView(self.say.out, terminal=self.settings.terminal)
+        summarizer = Background(lambda: self.manager.run("summarize"))
+        completed = 0
+        while True:
+            status = reader.read()
+            elapsed = time.monotonic() - started
+            view.show(status, footer=[self.footer(elapsed)], prefix=f"[{elapsed:5.1f}s] ")
+            done = status.counts()[TaskState.COMPLETED.value]
+            if done > completed:
+                completed = done
+                summarizer.request()  # the manager's cron: unblock dependents, complete parents
+            if settled(status):
+                return status
+            if elapsed > self.settings.timeout:
+                self.say(f"timed out after {short_duration_seconds(elapsed)}")
+                return status
+            if not self.fleet.running():
+                self.say("every worker exited: " + "; ".join(f"{k} exit {v}" for k, v in self.fleet.exited().items()))
+                for label in self.labels:
+                    self.say(f"--- {label} log (tail) ---\n{self.fleet.log_tail(label)}")
+                return status
+            time.sleep(REFRESH_SECONDS)
+
+    def footer(self, elapsed: float) -> str:
+        running = self.fleet.running()
+        return (
+            f"{short_duration_seconds(elapsed)} · workers running: {', '.join(running) or 'none'}"
+            f" · faults: {self.settings.faults}"
+        )
+
+    def write_dashboard(self) -> Path | None:
+        """The dashboard issue's body (summarize keeps it updated) as `<data>/dashboard.md`."""
+        for issue in self.client.list_issues(state="all", operation="demo_dashboard"):
+            if DASHBOARD_MARKER in issue.body and issue.author == MANAGER_LOGIN:
+                path = self.data_dir / "dashboard.md"
+                path.write_text(issue.body.replace(DASHBOARD_MARKER, "").strip() + "\n", encoding="utf-8")
+                return path
+        return None
+
+    def finish(self, status: QueueStatus, dashboard: Path | None, seconds: float) -> DemoResult:
+        stats = self.sandbox.stats()
+        ok = status.all_completed
+        self.say.block(render_table(status))
+        if dashboard:
+            self.say.block(["", f"--- dashboard ({dashboard}) ---", dashboard.read_text(encoding="utf-8")])
+        pulls = sum(1 for task in status.tasks if task.pr)
+        verdict = "all tasks completed" if ok else "NOT all tasks completed"
+        self.say(
+            f"{verdict}: {describe_counts(status.counts())}; {pulls} pull requests; "
+            f"{stats['total']} API requests in {short_duration_seconds(seconds)}"
+        )
+        if not ok:
+            self.say(f"logs: {self.data_dir}/workers/*.log, {self.data_dir}/manager.log")
+        return DemoResult(ok, status, self.data_dir, dashboard, seconds, stats["total"])
+
+
+def settled(status: QueueStatus) -> bool:
+    """Nothing more will happen: every worker task is final, or what is left waits on a failed task."""
+    tasks = [task for task in status.tasks if not task.is_parent]
+    states = {task.state for task in tasks}
+    if not tasks:
+        return False
+    if all(state.is_terminal for state in states):
+        return True
+    stuck = states <= {TaskState.COMPLETED, TaskState.FAILED, TaskState.RETIRED, TaskState.BLOCKED}
+    return stuck and TaskState.FAILED in states
+
+
+def describe_counts(counts: dict) -> str:
+    return ", ".join(f"{value} {name}" for name, value in counts.items() if value) or "nothing"
+
+
+def short_duration_seconds(seconds: float) -> str:
+    return short_duration(timedelta(seconds=seconds))
+
+
+class Manager:
+    """Runs `ccc manager …` as its own process, as the manager's workflow would, with the manager's token."""
+
+    def __init__(self, sandbox: SandboxProcess, root: Path, log: Path):
+        self.sandbox = sandbox
+        self.root = root
+        self.log = log
+        self.lock = threading.Lock()
+
+    def run(self, command: str) -> dict:
+        argv = [
+            sys.executable,
+            "-m",
+            "ccc",
+            "manager",
+            command,
+            "--root",
+            str(self.root),
+            "--repo",
+            self.sandbox.repo,
+            "--api-url",
+            self.sandbox.api_url,
+            "--manager-login",
+            MANAGER_LOGIN,
+            "--max-writes-per-minute",
+            "0",
+            "--json",
+        ]
+        env = {**os.environ, "GITHUB_TOKEN": self.sandbox.token(MANAGER_LOGIN)}
+        for name in ("GITHUB_ACTIONS", "GITHUB_REPOSITORY", "GITHUB_API_URL", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):
+            env.pop(name, None)
+        with self.lock, open(self.log, "a", encoding="utf-8") as log:
+            log.write(f"$ ccc manager {command}\n")
+            log.flush()
+            done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=log, text=True, env=env, check=False)
+            log.write(done.stdout)
+        if done.returncode != 0:
+            raise CccError(f"ccc manager {command} failed (exit {done.returncode}); see {self.log}")
+        try:
+            return json.loads(done.stdout)
+        except json.JSONDecodeError:
+            return {}
+
+
+class Background:
+    """Runs one job at a time in a thread; a request while it runs schedules exactly one more run."""
+
+    def __init__(self, job):
+        self.job = job
+        self.lock = threading.Lock()
+        self.pending = False
+        self.thread: threading.Thread | None = None
+
+    def request(self) -> None:
+        with self.lock:
+            if self.thread and self.thread.is_alive():
+                self.pending = True
+                return
+            self.thread = threading.Thread(target=self._loop, daemon=True)
+            self.thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                self.job()
+            except CccError:
+                pass  # the final summarize reports failures; a missed intermediate one only delays
+            with self.lock:
+                if not self.pending:
+                    return
+                self.pending = False
+
+
+class Narrator:
+    """The demo's own lines on stdout (the live view shares the stream)."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+
+    def __call__(self, line: str) -> None:
+        self.out.write(f"ccc demo: {line}\n")
+        self.out.flush()
+
+    def block(self, lines: list[str]) -> None:
+        self.out.write("\n".join(lines) + "\n")
+        self.out.flush()
+
+    def keep(self, sandbox: SandboxProcess) -> None:
+        self.block(
+            [
+                "",
+                f"The sandbox keeps running (pid {sandbox.proc.pid}); stop it with: kill {sandbox.proc.pid}",
+                f"  API:    {sandbox.api_url}",
+                f"  token:  {sandbox.token(MANAGER_LOGIN)}  ({MANAGER_LOGIN}, admin)",
+                f"  git:    git clone {sandbox.clone_url(MANAGER_LOGIN)}",
+                f"  status: GITHUB_TOKEN={sandbox.token(MANAGER_LOGIN)} ccc status --repo {sandbox.repo} "
+                f"--api-url {sandbox.api_url}",
+            ]
+        )

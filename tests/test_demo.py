@@ -1,0 +1,206 @@
+"""`ccc demo`: the example project, its agent and manifests, and the whole scenario run end to end."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from ccc.demo.example import build_tree, example_dir, generated_manifest, recipes
+from ccc.demo.faults import PROFILES, fault_rules
+from ccc.demo.run import DemoSettings, run_demo, settled
+from ccc.errors import InputError
+from ccc.manifest import load_manifests
+from ccc.protocol.states import TaskState
+from ccc.status import QueueStatus, TaskStatus
+from conftest import github_client
+
+EXAMPLE = example_dir()
+AGENT = EXAMPLE / "agent.py"
+
+
+def run_agent(workdir: Path, prompt: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    prompt_file, progress_file = tmp_path / "prompt.md", tmp_path / "progress.txt"
+    prompt_file.write_text(prompt, encoding="utf-8")
+    env = {**os.environ, "CCC_PROMPT_FILE": str(prompt_file), "CCC_PROGRESS_FILE": str(progress_file)}
+    env["CCC_WORKDIR"] = str(workdir)
+    return subprocess.run([sys.executable, str(AGENT)], cwd=workdir, env=env, capture_output=True, text=True)
+
+
+def run_suite(workdir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "unittest", "discover", "-s", "tests"], cwd=workdir, capture_output=True, text=True
+    )
+
+
+@pytest.fixture
+def tree(tmp_path) -> Path:
+    return build_tree(EXAMPLE, tmp_path / "repository")
+
+
+def test_the_example_project_suite_passes_as_shipped(tree):
+    done = run_suite(tree)
+
+    assert done.returncode == 0, done.stderr
+    assert "Ran 3 tests" in done.stderr
+
+
+def test_the_agent_implements_every_shipped_task_and_the_suite_verifies_each(tree, tmp_path):
+    manifest = load_manifests(tree)
+    workers_tasks = [task for task in manifest.tasks if not task.is_parent]
+
+    for task in workers_tasks:
+        done = run_agent(tree, f"# {task.title}\n\n{task.body}\n", tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+    suite = run_suite(tree)
+
+    expectations = sum(task.body.count("\nexpect: ") for task in workers_tasks)
+    assert suite.returncode == 0, suite.stderr
+    assert f"Ran {3 + expectations} tests" in suite.stderr
+    progress = (tmp_path / "progress.txt").read_text().splitlines()
+    assert progress[:3] == [
+        "task: add normalize_whitespace to textkit/clean.py (2 expectations)",
+        "wrote normalize_whitespace in textkit/clean.py",
+        "wrote 2 tests in tests/test_clean.py",
+    ]
+
+
+def test_the_agent_is_idempotent_on_the_same_tree(tree, tmp_path):
+    prompt = load_manifests(tree).by_id("slug").body
+    run_agent(tree, prompt, tmp_path)
+    first = (tree / "textkit" / "slug.py").read_text()
+
+    run_agent(tree, prompt, tmp_path)
+
+    assert (tree / "textkit" / "slug.py").read_text() == first
+
+
+@pytest.mark.parametrize(
+    ("block", "code"),
+    [
+        ("no block at all", 2),
+        ("```textkit-task\nadd: frobnicate\nto: textkit/frob.py\n```", 3),
+        ("```textkit-task\nadd: slugify\nto: ../outside.py\n```", 2),
+        (
+            "```textkit-task\nadd: slugify\nto: textkit/s.py\nexpect: __import__('os').system('touch pwned') == 0\n```",
+            2,
+        ),
+        ("```textkit-task\nadd: slugify\nto: textkit/s.py\nexpect: slugify(open('x').read()) == ''\n```", 2),
+    ],
+    ids=["no-block", "unknown-recipe", "path-outside", "code-in-expectation", "call-in-argument"],
+)
+def test_the_agent_refuses_what_it_cannot_do_safely_and_writes_nothing(tree, tmp_path, block, code):
+    before = sorted(path.relative_to(tree) for path in tree.rglob("*"))
+
+    done = run_agent(tree, block, tmp_path)
+
+    assert done.returncode == code
+    assert sorted(path.relative_to(tree) for path in tree.rglob("*")) == before
+    assert "giving up:" in (tmp_path / "progress.txt").read_text()
+
+
+def test_the_shipped_manifest_has_a_chain_and_a_coordinated_task_over_three_workers(tree):
+    manifest = load_manifests(tree)
+
+    assert {task.worker for task in manifest.tasks if not task.is_parent} == {"cc01", "cc02", "cc03"}
+    assert manifest.by_id("headline").depends_on == ("slug",)
+    assert manifest.by_id("slug").depends_on == ("clean",)
+    assert manifest.by_id("stats").parts == ("stats/counting", "stats/reading")
+    assert {manifest.by_id(part).worker for part in manifest.by_id("stats").parts} == {"cc01", "cc02"}
+
+
+def test_generated_tasks_load_spread_over_the_workers_and_chain(tmp_path):
+    tree = build_tree(EXAMPLE, tmp_path / "repository", tasks=10, workers=4)
+
+    manifest = load_manifests(tree)
+
+    assert len(manifest.tasks) == 10
+    assert [task.worker for task in manifest.tasks[:5]] == ["cc01", "cc02", "cc03", "cc04", "cc01"]
+    assert manifest.by_id("t0004").depends_on == ("t0003",)
+    assert len({task.body for task in manifest.tasks}) == 10  # each writes its own module
+
+
+def test_generated_tasks_use_only_recipes_the_agent_knows():
+    known = recipes((EXAMPLE / "tasks.yml").read_text())
+
+    assert len(known) == 7
+    with pytest.raises(InputError):
+        generated_manifest(known, 0, 3)
+
+
+def test_fault_profiles_escalate():
+    assert fault_rules("none") == []
+    assert {rule["kind"] for rule in fault_rules("flaky")} == {"status", "latency"}
+    assert {rule["kind"] for rule in fault_rules("chaos")} >= {"status", "latency", "commit_then_fail", "reset"}
+    with pytest.raises(InputError):
+        fault_rules("apocalypse")
+    assert set(PROFILES) == {"none", "flaky", "chaos"}
+
+
+def test_settings_refuse_too_few_workers_for_the_shipped_tasks():
+    with pytest.raises(InputError, match="--workers 3"):
+        DemoSettings(workers=2)
+    assert DemoSettings(workers=2, tasks=4).workers == 2
+
+
+def queue(*states: TaskState, parent: TaskState | None = None) -> QueueStatus:
+    tasks = [TaskStatus(n, f"t{n}", "", state, "cc01", None, "") for n, state in enumerate(states, 1)]
+    if parent:
+        tasks.append(TaskStatus(99, "p", "", parent, None, None, "", is_parent=True))
+    return QueueStatus("acme/widgets", datetime.now(timezone.utc), tuple(tasks))
+
+
+def test_the_demo_settles_when_worker_tasks_are_final_or_wait_on_a_failed_one():
+    assert settled(queue(TaskState.COMPLETED, TaskState.COMPLETED, parent=TaskState.READY))
+    assert settled(queue(TaskState.FAILED, TaskState.BLOCKED))
+    assert not settled(queue(TaskState.COMPLETED, TaskState.IN_PROGRESS))
+    assert not settled(queue(TaskState.COMPLETED, TaskState.BLOCKED))  # its dependency is being unblocked
+    assert not settled(queue())
+
+
+# -- the whole scenario ---------------------------------------------------------------------------
+
+
+def closed_issue(body: str) -> int | None:
+    """The issue a PR body closes ("Closes #N")."""
+    for line in body.splitlines():
+        if line.startswith("Closes #"):
+            return int(line.removeprefix("Closes #").split()[0])
+    return None
+
+
+@pytest.mark.slow
+def test_the_demo_completes_every_task_with_one_pull_request_each_and_writes_the_dashboard(tmp_path):
+    out = io.StringIO()
+
+    result = run_demo(DemoSettings(pace=0, data_dir=tmp_path / "demo", terminal=False, keep=True), out=out)
+    try:
+        github = github_client(result.sandbox)
+        pulls = list(github.get_repo("acme/widgets").get_pulls(state="all"))
+    finally:
+        result.sandbox.stop()
+
+    log = out.getvalue()
+    assert result.ok, log
+    tasks = {task.task_id: task for task in result.status.tasks}
+    assert set(tasks) == {
+        "clean",
+        "slug",
+        "headline",
+        "truncate",
+        "initials",
+        "stats",
+        "stats/counting",
+        "stats/reading",
+    }
+    assert all(task.state is TaskState.COMPLETED for task in tasks.values()), log
+    workers = [task for task in tasks.values() if not task.is_parent]
+    assert sorted(closed_issue(pull.body) for pull in pulls) == sorted(task.number for task in workers)
+    assert result.dashboard is not None and "clean" in result.dashboard.read_text()
+    assert "all tasks completed" in log
+    assert "\x1b[" not in log  # plain lines off a terminal
