@@ -55,7 +55,10 @@ class RepoClient:
         policy: RetryPolicy | None = None,
         timeout: float = 30,
         sleep: Callable[[float], None] = time.sleep,
+        seconds_between_requests: float = 0.25,
+        seconds_between_writes: float = 1.0,
     ):
+        """The pacing defaults are PyGithub's (GitHub asks for a second between writes); 0 turns pacing off."""
         if not token:
             raise AuthError("no GitHub token: set GITHUB_TOKEN (in Actions: the github-token input)")
         if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo or ""):
@@ -75,6 +78,8 @@ class RepoClient:
             timeout=int(timeout),
             lazy=True,
             user_agent="ccc (+https://github.com/org/ccc)",
+            seconds_between_requests=seconds_between_requests or None,
+            seconds_between_writes=seconds_between_writes or None,
         )
         self._repo = self._gh.get_repo(repo)
         self._repo_path = f"/repos/{repo}"
