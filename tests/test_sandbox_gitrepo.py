@@ -78,6 +78,7 @@ def test_resolve_names_shas_of_full_refs_and_existing_objects_only(repo, main_sh
     assert repo.resolve("f" * 40) is None
     assert repo.resolve("main") is None  # not a full ref name: no guessing
     assert repo.resolve("--all") is None
+    assert repo.resolve("refs/heads/main~0") is None  # exact names only, no revision syntax
 
 
 def test_is_ancestor_follows_parents_one_way(repo, main_sha):

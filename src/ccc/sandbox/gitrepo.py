@@ -205,7 +205,8 @@ class GitRepo:
             return ref if self.object_type(ref) else None
         if not ref.startswith("refs/"):
             return None
-        result = self.run("rev-parse", "--verify", "--quiet", "--end-of-options", ref, check=False)
+        # show-ref takes the exact name: no revision syntax (main~1, @{0}) sneaks in through a URL.
+        result = self.run("show-ref", "--verify", "--hash", ref, check=False)
         return result.stdout.decode().strip() if result.returncode == 0 else None
 
     def list_refs(self, prefix: str = "refs/") -> list[tuple[str, str]]:
