@@ -35,6 +35,8 @@ def make_client(sandbox) -> RepoClient:
         api_url=sandbox.api_url,
         policy=RetryPolicy(backoff_seconds=0.01),
         sleep=lambda _: None,
+        seconds_between_requests=0,
+        seconds_between_writes=0,
     )
 
 
