@@ -162,6 +162,13 @@ def set_assignees(store: Store, issue_id: int, users: list[User], *, replace: bo
         )
 
 
+def update_columns(store: Store, issue_id: int, changes: dict) -> None:
+    """Write changed issue columns (names come from our code, never from the request)."""
+    if changes:
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        store.execute(f"UPDATE issues SET {assignments} WHERE id = ?", *changes.values(), issue_id)  # noqa: S608
+
+
 def touch(store: Store, issue_id: int) -> None:
     store.execute("UPDATE issues SET updated_at = ? WHERE id = ?", now_iso(), issue_id)
 
@@ -285,13 +292,8 @@ def update_issue(req: Request, owner: str, repo: str, issue_number: str) -> dict
             changes["title"] = valid_title(data["title"])
         if "body" in data:
             changes["body"] = data["body"]
-        changes.update(_state_change(req, issue, data))
-        if changes:
-            assignments = ", ".join(f"{column} = ?" for column in changes)
-            store.db.execute(
-                f"UPDATE issues SET {assignments} WHERE id = ?",  # noqa: S608 - known columns
-                (*changes.values(), issue["id"]),
-            )
+        changes.update(state_change(req, issue, data))
+        update_columns(store, issue["id"], changes)
         if "labels" in data:
             names = [item.get("name") if isinstance(item, dict) else item for item in string_list(data, "labels")]
             set_labels(store, req.repo, issue["id"], names, replace=True)
@@ -302,7 +304,7 @@ def update_issue(req: Request, owner: str, repo: str, issue_number: str) -> dict
         return issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
 
 
-def _state_change(req: Request, issue: sqlite3.Row, data: dict) -> dict:
+def state_change(req: Request, issue: sqlite3.Row, data: dict) -> dict:
     """Columns that change with `state`/`state_reason`: closing stamps closed_at/closed_by, reopening clears."""
     state, reason = data.get("state", issue["state"]), data.get("state_reason")
     if state not in STATES:

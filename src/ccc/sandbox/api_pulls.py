@@ -7,7 +7,16 @@ from __future__ import annotations
 
 import sqlite3
 
-from ccc.sandbox.api_issues import insert_issue, issue_assignees, issue_labels, issue_row, valid_title
+from ccc.sandbox.api_issues import (
+    insert_issue,
+    issue_assignees,
+    issue_labels,
+    issue_row,
+    state_change,
+    touch,
+    update_columns,
+    valid_title,
+)
 from ccc.sandbox.api_labels import label_json
 from ccc.sandbox.paging import paginate
 from ccc.sandbox.routing import ApiError, Request, Response, route, validation_failed
@@ -188,3 +197,26 @@ def list_pulls(req: Request, owner: str, repo: str) -> Response:
 @route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}")
 def get_pull(req: Request, owner: str, repo: str, pull_number: str) -> dict:
     return pull_json(req, issue_row(req.store, req.repo, pull_number))
+
+
+@route("PATCH", "/repos/{owner}/{repo}/pulls/{pull_number}", permission="write")
+def update_pull(req: Request, owner: str, repo: str, pull_number: str) -> dict:
+    data, store = req.json(), req.store
+    with store.tx():
+        issue = issue_row(store, req.repo, pull_number)
+        pull = pull_row(req, issue)
+        changes = state_change(req, issue, {"state": data["state"]} if "state" in data else {})
+        changes.pop("state_reason", None)  # pull requests have no state reason
+        if "title" in data:
+            changes["title"] = valid_title(data["title"], "PullRequest")
+        if "body" in data:
+            changes["body"] = data["body"]
+        update_columns(store, issue["id"], changes)
+        if "base" in data:
+            base = _branch_name(req, data["base"], "base")
+            base_sha = req.repo.git.resolve(f"refs/heads/{base}")
+            if base_sha is None:
+                raise validation_failed("PullRequest", "base", "invalid")
+            store.db.execute("UPDATE pulls SET base_ref = ?, base_sha = ? WHERE id = ?", (base, base_sha, pull["id"]))
+        touch(store, issue["id"])
+        return pull_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
