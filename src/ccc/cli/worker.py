@@ -1,5 +1,239 @@
-"""`ccc worker`: placeholder until its use case lands."""
+"""`ccc worker run`: read the worker's settings (flags, else CCC_* variables) once and run the worker."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from ccc.actions_io import annotate, append_summary, set_output
+from ccc.errors import InputError
+from ccc.protocol.states import Labels
+from ccc.worker.masking import Masker, MaskingFilter
+from ccc.worker.result import Status, WorkerResult
+from ccc.worker.run import run, workdir_default
+from ccc.worker.settings import DEFAULT_TRUSTED_AUTHORS, WorkerSettings, actions_run_url, split_list
+
+LABEL_KEYS = (
+    "in_progress",
+    "completed",
+    "failed",
+    "blocked",
+    "ready_for_review",
+    "priority_high",
+    "priority_normal",
+    "priority_low",
+)
+
+DESCRIPTION = """\
+Poll for open issues labelled with this worker's label (and --pool), claim one exactly once through a
+git ref, run the agent command on it in a fresh work tree, and deliver a pull request.
+
+Every option can also be set with the environment variable named after it (e.g. --max-tasks is
+CCC_MAX_TASKS); flags win. Tokens are read only from environment variables (--token-env).
+
+The agent command runs with `sh -c` in the work tree, in its own process group, with a clean
+environment: PATH, HOME, locale, CCC_PROMPT_FILE, CCC_ISSUE_NUMBER, CCC_ISSUE_TITLE, CCC_BRANCH,
+CCC_WORKDIR, CCC_PROGRESS_FILE, plus --pass-env names; no GitHub token unless --pass-token.
+Lines it appends to $CCC_PROGRESS_FILE appear on the issue as one progress comment.
+"""
+
+EPILOG = """\
+exit codes: 0 idle, delivered or rate-limited (the JSON says which); 1 a task failed or its lease was
+lost; 2 bad settings; 3 GitHub refused or could not be reached.
+"""
 
 
 def register(subparsers) -> None:
-    subparsers.add_parser("worker", help="(not yet implemented)").set_defaults(run=lambda args: 2)
+    worker = subparsers.add_parser("worker", help="claim tasks and deliver pull requests", description=DESCRIPTION)
+    commands = worker.add_subparsers(dest="worker_command", metavar="COMMAND", required=True)
+    parser = commands.add_parser(
+        "run",
+        help="poll once (--once) or keep polling (--loop)",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_options(parser)
+    parser.set_defaults(run=run_command)
+
+
+def _env(flag: str) -> str:
+    return "CCC_" + flag.lstrip("-").replace("-", "_").upper()
+
+
+def _option(parser, flag: str, help: str, **kwargs) -> None:  # noqa: A002 - argparse's word
+    """An option whose default comes from its CCC_* variable (named in the help)."""
+    name = _env(flag)
+    if kwargs.get("action") == "store_true":
+        kwargs["default"] = os.environ.get(name, "").lower() in ("1", "true", "yes")
+    elif name in os.environ:
+        kwargs["default"] = os.environ[name]
+    parser.add_argument(flag, help=f"{help} [{name}]", **kwargs)
+
+
+def _add_options(p: argparse.ArgumentParser) -> None:
+    _option(p, "--worker", "this worker's label and name, e.g. cc02 (required)")
+    _option(p, "--pool", "a shared label served as well")
+    _option(p, "--repo", "OWNER/NAME (default: GITHUB_REPOSITORY)")
+    _option(p, "--api-url", "REST API root (default: GITHUB_API_URL or https://api.github.com)")
+    _option(p, "--git-url", "git server root for clone and push (default: GITHUB_SERVER_URL or https://github.com)")
+    _option(p, "--token-env", "variable holding the token (default GITHUB_TOKEN)", default="GITHUB_TOKEN")
+    _option(
+        p,
+        "--pr-token-env",
+        "variable holding a token to open PRs with (PRs opened with the Actions GITHUB_TOKEN do not trigger CI)",
+    )
+    _option(p, "--command", "the agent: any shell command")
+    _option(p, "--prompt-template", "jinja2 file for the agent's prompt (default: the packaged one)", type=Path)
+    _option(p, "--template-dir", "directory whose templates override the packaged comment/PR templates", type=Path)
+    _option(p, "--test-command", "shell command run after the agent; the task fails if it fails")
+    _option(p, "--pass-env", "comma-separated variables the agent may see (e.g. its API key)", default="")
+    _option(p, "--pass-token", "give the agent GITHUB_TOKEN and GH_TOKEN too", action="store_true")
+    _option(p, "--max-tasks", "tasks per run (default 1 with --once, no limit with --loop)", type=int)
+    _option(p, "--timeout-minutes", "kill the agent's process group after this long", type=float, default=60.0)
+    _option(p, "--lease-minutes", "claim lease, renewed by a heartbeat every third of it", type=float, default=10.0)
+    _option(p, "--max-attempts", "attempts per task before it is labelled failed", type=int, default=3)
+    _option(
+        p,
+        "--trusted-authors",
+        "comma-separated logins whose issues are taken besides people with write "
+        "access; bots only by exact login. The default lets manager-created issues through",
+        default=",".join(DEFAULT_TRUSTED_AUTHORS),
+    )
+    _option(p, "--assignee", "login to assign claimed issues to")
+    _option(p, "--base-branch", "branch to work from and open PRs against (default: the repository's default)")
+    _option(p, "--draft", "open draft pull requests", action="store_true")
+    _option(p, "--checkout", "an existing clone (e.g. actions/checkout's) to add work trees to", type=Path)
+    _option(
+        p,
+        "--workdir",
+        "where clones, work trees and task files go (default: $RUNNER_TEMP/ccc or ~/.cache/ccc/worker)",
+        type=Path,
+    )
+    _option(
+        p,
+        "--label-names",
+        "label overrides, e.g. in_progress=wip,completed=done (keys: " + ", ".join(LABEL_KEYS) + ")",
+        default="",
+    )
+    _option(p, "--claims-namespace", "ref prefix of the claim locks", default="refs/ccc/claims")
+    mode = p.add_mutually_exclusive_group()
+    _option(mode, "--once", "poll once and exit (the default; for scheduled runs)", action="store_true")
+    _option(mode, "--loop", "keep polling, with ETags so idle polls cost no rate limit", action="store_true")
+    _option(p, "--interval", "seconds between polls with --loop", type=float, default=300.0)
+    _option(
+        p, "--max-idle-polls", "with --loop, stop after this many idle polls in a row (0: never)", type=int, default=0
+    )
+    _option(p, "--progress-interval", "least seconds between edits of the progress comment", type=float, default=30.0)
+    _option(p, "--write-pacing", "seconds between write requests (GitHub asks for 1)", type=float, default=1.0)
+    _option(p, "--dry-run", "list what would be claimed; change nothing", action="store_true")
+    _option(p, "--json", "print the result as JSON on stdout", action="store_true")
+
+
+def settings_from(args: argparse.Namespace, env: os._Environ | dict = os.environ) -> WorkerSettings:
+    token = env.get(args.token_env, "")
+    if not token:
+        raise InputError(f"no GitHub token: set {args.token_env} (or point --token-env at the variable holding it)")
+    pr_token = env.get(args.pr_token_env, "") if args.pr_token_env else None
+    if args.pr_token_env and not pr_token:
+        raise InputError(f"--pr-token-env names {args.pr_token_env}, which is empty")
+    loop = bool(args.loop) and not args.once
+    max_tasks = int(args.max_tasks) if args.max_tasks is not None else (0 if loop else 1)
+    return WorkerSettings(
+        worker=args.worker or "",
+        repo=args.repo or env.get("GITHUB_REPOSITORY", ""),
+        token=token,
+        api_url=args.api_url or env.get("GITHUB_API_URL") or "https://api.github.com",
+        git_url=args.git_url or env.get("GITHUB_SERVER_URL") or "https://github.com",
+        workdir=Path(args.workdir) if args.workdir else workdir_default(env),
+        pool=args.pool or None,
+        command=args.command,
+        test_command=args.test_command or None,
+        prompt_template=Path(args.prompt_template) if args.prompt_template else None,
+        template_dir=Path(args.template_dir) if args.template_dir else None,
+        agent_env=split_list(args.pass_env),
+        pass_token=args.pass_token,
+        max_tasks=max_tasks,
+        timeout=timedelta(minutes=float(args.timeout_minutes)),
+        lease=timedelta(minutes=float(args.lease_minutes)),
+        max_attempts=int(args.max_attempts),
+        trusted_authors=split_list(args.trusted_authors),
+        assignee=args.assignee or None,
+        base_branch=args.base_branch or None,
+        draft=args.draft,
+        pr_token=pr_token,
+        checkout=Path(args.checkout) if args.checkout else None,
+        loop=loop,
+        interval=float(args.interval),
+        max_idle_polls=int(args.max_idle_polls),
+        dry_run=args.dry_run,
+        progress_interval=float(args.progress_interval),
+        write_pacing=float(args.write_pacing),
+        labels=_labels(args.label_names),
+        claims_namespace=args.claims_namespace,
+        run_id=env.get("GITHUB_RUN_ID", ""),
+        run_url=actions_run_url(env),
+    )
+
+
+def _labels(text: str) -> Labels:
+    overrides = {}
+    for item in split_list(text):
+        key, _, name = item.partition("=")
+        if key.strip() not in LABEL_KEYS or not name.strip():
+            raise InputError(f"--label-names: {item!r} is not KEY=NAME with KEY one of {', '.join(LABEL_KEYS)}")
+        overrides[key.strip()] = name.strip()
+    return Labels().with_overrides(**overrides)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    masker = Masker(settings.secrets)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(MaskingFilter(masker))
+    result = run(settings)
+    report(result, as_json=args.json, mask=masker)
+    return result.exit_code
+
+
+def report(result: WorkerResult, *, as_json: bool, mask: Masker) -> None:
+    """JSON (or a line) on stdout, step outputs and summary in Actions, an annotation when it went wrong."""
+    data = result.to_json()
+    text = mask(json.dumps(data))
+    print(text if as_json else mask(_line(result)))
+    set_output("status", result.status.value)
+    set_output("issue", str(data["issue"] or ""))
+    set_output("pr-url", data["pr_url"] or "")
+    set_output("result-json", text)
+    append_summary(mask(_summary(result)))
+    for task in result.tasks:
+        if task.status in (Status.FAILED, Status.LEASE_LOST):
+            annotate("error", mask(f"#{task.issue}: {task.status.value}: {task.reason}"))
+    if result.status is Status.RATE_LIMITED:
+        annotate("warning", mask(result.message or "rate limited"))
+
+
+def _line(result: WorkerResult) -> str:
+    parts = [f"{t.status.value} #{t.issue}" + (f" → PR #{t.pr}" if t.pr else "") for t in result.tasks]
+    if result.status is Status.DRY_RUN:
+        parts.append("would try " + (", ".join(f"#{n}" for n in result.candidates) or "nothing"))
+    if result.message:
+        parts.append(result.message)
+    return (
+        f"{result.worker}: {result.status.value}"
+        + (": " + "; ".join(parts) if parts else "")
+        + (f" ({result.requests.get('total', 0)} requests)")
+    )
+
+
+def _summary(result: WorkerResult) -> str:
+    rows = "\n".join(
+        f"| #{t.issue} | {t.status.value} | {t.attempt} | {f'#{t.pr}' if t.pr else ''} | {t.reason or ''} |"
+        for t in result.tasks
+    )
+    table = f"\n\n| Issue | Status | Attempt | PR | Reason |\n|---|---|---|---|---|\n{rows}" if rows else ""
+    return f"### Worker {result.worker}: {result.status.value}{table}\n\nRequests: {result.requests.get('total', 0)}\n"

@@ -1,0 +1,217 @@
+"""Everything a worker makes visible on GitHub for a task: claim notice, PR and completion, or failure.
+
+Each visible result is fenced: the claim is checked (or moved by compare-and-set) right before it,
+so a worker whose lease was taken over publishes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from ccc.client import RepoClient
+from ccc.errors import CccError, UnprocessableError
+from ccc.protocol.claims import ClaimStore
+from ccc.protocol.markers import comment_marker, read_task_marker
+from ccc.protocol.states import TaskState
+from ccc.render import render
+from ccc.worker.masking import Masker
+from ccc.worker.result import Status, TaskResult
+from ccc.worker.settings import WorkerSettings
+from ccc.worker.task import AttemptFailed, Task
+from ccc.worker.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+def utc_text(moment: datetime | None = None) -> str:
+    return (moment or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+class Publisher:
+    def __init__(
+        self,
+        settings: WorkerSettings,
+        *,
+        client: RepoClient,
+        pr_client: RepoClient,
+        store: ClaimStore,
+        workspace: Workspace,
+        masker: Masker,
+    ):
+        self.settings = settings
+        self.client = client
+        self.pr_client = pr_client
+        self.store = store
+        self.workspace = workspace
+        self.mask = masker
+        self.labels = settings.labels
+        self.template_dir = str(settings.template_dir) if settings.template_dir else None
+
+    # -- claim ---------------------------------------------------------------------------------
+
+    def announce(self, task: Task) -> None:
+        """in-progress label, assignee, and the claim comment in the original design's format."""
+        add, _ = self.labels.transition(task.issue.labels, TaskState.IN_PROGRESS)
+        self.client.add_labels(task.number, add)
+        if self.settings.assignee:
+            self.client.add_assignees(task.number, [self.settings.assignee])
+        claim = task.heartbeat.current
+        self._comment(
+            task,
+            "claim",
+            "worker_claim_comment.md.j2",
+            started=utc_text(claim.record.at),
+            run_url=self.settings.run_url,
+            attempt=claim.record.attempt,
+            max_attempts=self.settings.max_attempts,
+            branch=task.branch,
+        )
+
+    # -- success -------------------------------------------------------------------------------
+
+    def deliver(self, task: Task) -> TaskResult:
+        """Push, open (or reuse) the PR, record completion on the claim, then labels and comment."""
+        task.heartbeat.verify()
+        self.workspace.push(task.tree, task.branch)
+        task.mark("pushed")
+        try:
+            pull = self.pr_client.create_pull(
+                head=task.branch,
+                base=task.base,
+                title=_single_line(task.issue.title) or f"Resolve #{task.number}",
+                body=self._text(
+                    "worker_pr_body.md.j2",
+                    issue={"number": task.number, "title": task.issue.title},
+                    attempt=task.attempt,
+                    progress=task.progress,
+                    tests=task.tests,
+                    test_command=self.settings.test_command,
+                    run_url=self.settings.run_url,
+                ),
+                draft=self.settings.draft,
+            )
+        except UnprocessableError as exc:
+            raise AttemptFailed(f"GitHub refused the pull request: {exc.message}") from None
+        self.store.complete(task.heartbeat.stop(), pr_url=pull.html_url)  # the fence for labels and comment
+        self._set_state(task, TaskState.COMPLETED)
+        self._comment(
+            task,
+            "done",
+            "worker_completion_comment.md.j2",
+            pr={"number": pull.number, "url": pull.html_url},
+            tests=task.tests,
+            test_command=self.settings.test_command,
+            finished=utc_text(),
+        )
+        task.mark("completed")
+        if read_task_marker(task.issue.body):
+            self.unblock_dependents(task.number)
+        return TaskResult(
+            task.number,
+            Status.DELIVERED,
+            attempt=task.attempt,
+            branch=task.branch,
+            pr=pull.number,
+            pr_url=pull.html_url,
+            tests=task.tests,
+            timings=task.timings,
+        )
+
+    def unblock_dependents(self, done: int) -> None:
+        """Remove `blocked` from managed tasks whose dependencies are now all completed."""
+        states: dict[int, bool] = {done: True}
+        for other in self.client.list_issues(labels=[self.labels.blocked], operation="list_blocked"):
+            marker = read_task_marker(other.body)
+            if not marker or done not in marker.deps:
+                continue
+            for dep in marker.deps:
+                if dep not in states:
+                    dep_issue = self.client.get_issue(dep)
+                    states[dep] = self.labels.state_of(dep_issue.labels, dep_issue.state) is TaskState.COMPLETED
+            if all(states[dep] for dep in marker.deps):
+                log.info("#%d: dependencies done, unblocking", other.number)
+                self.client.remove_label(other.number, self.labels.blocked)
+
+    # -- failure -------------------------------------------------------------------------------
+
+    def give_up(self, task: Task, reason: str, log_tail: str) -> TaskResult:
+        """Keep the work for inspection, release the claim for a retry (or fail it), then say why."""
+        reason = self.mask(reason)
+        branch = self._keep_for_inspection(task)
+        claim = task.heartbeat.stop()
+        final = self.store.attempts_left(claim.record) == 0
+        if final:
+            self.store.fail(claim, reason)
+        else:
+            self.store.release(claim, reason)
+        self._set_state(task, TaskState.FAILED if final else TaskState.READY)
+        self._comment(
+            task,
+            "failed",
+            "worker_failure_comment.md.j2",
+            reason=reason,
+            attempt=claim.record.attempt,
+            max_attempts=self.settings.max_attempts,
+            final=final,
+            branch=branch,
+            log_tail=self.mask(log_tail),
+        )
+        return TaskResult(
+            task.number,
+            Status.FAILED,
+            attempt=claim.record.attempt,
+            branch=branch or "",
+            reason=reason,
+            final=final,
+            timings=task.timings,
+        )
+
+    def _keep_for_inspection(self, task: Task) -> str | None:
+        """Push whatever the attempt produced to its branch; None when there is nothing to keep."""
+        if task.tree is None:
+            return None
+        try:
+            self.workspace.commit_all(task.tree, message=f"WIP: failed attempt at #{task.number}", **self.identity)
+            if not self.workspace.has_commits_beyond(task.tree, task.base):
+                return None
+            task.heartbeat.verify()
+            self.workspace.push(task.tree, task.branch)
+            return task.branch
+        except CccError as exc:
+            if task.heartbeat.lost.is_set():
+                raise
+            log.warning("#%d: could not push the failed attempt for inspection: %s", task.number, exc)
+            return None
+
+    # -- shared --------------------------------------------------------------------------------
+
+    @property
+    def identity(self) -> dict[str, str]:
+        name = f"ccc-{self.settings.worker}"
+        return {"author": name, "email": f"{name}@users.noreply.github.com"}
+
+    def commit_message(self, task: Task) -> str:
+        title = _single_line(task.issue.title)[:72] or "task"
+        return (
+            f"{title} (#{task.number})\n\nResolves #{task.number}.\n\n"
+            f"Ccc-Worker: {self.settings.worker}\nCcc-Attempt: {task.attempt}\n"
+        )
+
+    def _set_state(self, task: Task, state: TaskState) -> None:
+        """Add the new state's labels first, then drop the old: the issue never looks free while held."""
+        add, remove = self.labels.transition(task.issue.labels + (self.labels.in_progress,), state)
+        self.client.add_labels(task.number, add)
+        for name in remove:
+            self.client.remove_label(task.number, name)
+
+    def _text(self, template: str, **variables) -> str:
+        return self.mask(render(template, override_dir=self.template_dir, worker=self.settings.worker, **variables))
+
+    def _comment(self, task: Task, kind: str, template: str, **variables) -> None:
+        marker = comment_marker(kind, task.number, task.nonce)
+        self.client.create_comment(task.number, self._text(template, marker=marker, **variables), marker=marker)
+
+
+def _single_line(text: str) -> str:
+    return " ".join(text.split())

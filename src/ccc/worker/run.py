@@ -1,0 +1,286 @@
+"""The worker loop: poll → claim → announce → run the agent (heartbeat) → test → deliver or give up → stop?"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ccc.client import Issue, RepoClient, connect
+from ccc.errors import CccError, GitHubError, LeaseLost, RateLimitError
+from ccc.protocol.claims import Claim, ClaimStore, new_nonce
+from ccc.protocol.markers import read_task_marker, strip_hidden
+from ccc.render import render, render_file
+from ccc.worker.agent import CommandRun, ProgressTail, clean_env, run_command
+from ccc.worker.deliver import Publisher
+from ccc.worker.lease import Heartbeat
+from ccc.worker.masking import Masker
+from ccc.worker.progress import ProgressComment
+from ccc.worker.queue import Trust, WorkQueue
+from ccc.worker.result import Status, TaskResult, WorkerResult, overall
+from ccc.worker.settings import WorkerSettings
+from ccc.worker.task import AttemptFailed, Task, branch_name
+from ccc.worker.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+def run(
+    settings: WorkerSettings, *, client: RepoClient | None = None, sleep: Callable[[float], None] = time.sleep
+) -> WorkerResult:
+    """Poll once (`--once`) or until stopped (`--loop`); returns what happened, never raises for a task."""
+    client = client or connect_client(settings, settings.token)
+    worker = Worker(settings, client)
+    started = time.monotonic()
+    result = WorkerResult(worker=settings.worker, status=Status.IDLE)
+    idle_polls = 0
+    try:
+        while True:
+            result.polls += 1
+            if settings.dry_run:
+                result.candidates = worker.plan()
+                break
+            limit = settings.max_tasks - len(result.tasks) if settings.max_tasks else None
+            done = worker.poll(limit)
+            result.tasks += done
+            if not settings.loop or (settings.max_tasks and len(result.tasks) >= settings.max_tasks):
+                break
+            idle_polls = 0 if done else idle_polls + 1
+            if settings.max_idle_polls and idle_polls >= settings.max_idle_polls:
+                break
+            if not done:
+                sleep(settings.interval)
+        result.status = Status.DRY_RUN if settings.dry_run else overall(result.tasks)
+    except RateLimitError as exc:
+        result.status, result.reset_at, result.message = Status.RATE_LIMITED, exc.reset_at, exc.message
+    result.seconds = time.monotonic() - started
+    result.requests = client.counter.snapshot()
+    return result
+
+
+def connect_client(settings: WorkerSettings, token: str, **kwargs) -> RepoClient:
+    """A client paced as GitHub asks for writes; reads are not paced (the heartbeat must not wait on them)."""
+    return connect(
+        repo=settings.repo,
+        api_url=settings.api_url,
+        token=token,
+        dry_run=settings.dry_run,
+        seconds_between_requests=0,
+        seconds_between_writes=settings.write_pacing,
+        **kwargs,
+    )
+
+
+class Worker:
+    """One worker identity on one repository: its queue, claims, work trees and publisher."""
+
+    def __init__(self, settings: WorkerSettings, client: RepoClient):
+        self.settings = settings
+        self.client = client
+        self.mask = Masker(settings.secrets)
+        self.store = ClaimStore(client, namespace=settings.claims_namespace, max_attempts=settings.max_attempts)
+        self.queue = WorkQueue(
+            client,
+            served=settings.served_labels,
+            labels=settings.labels,
+            trust=Trust(client, settings.trusted_authors),
+        )
+        self.workspace = Workspace(
+            remote_url=settings.remote_url,
+            token=settings.token,
+            root=settings.workdir,
+            masker=self.mask,
+            checkout=settings.checkout,
+        )
+        pr_client = client
+        if settings.pr_token:
+            pr_client = connect_client(settings, settings.pr_token, counter=client.counter)
+        self.publisher = Publisher(
+            settings, client=client, pr_client=pr_client, store=self.store, workspace=self.workspace, masker=self.mask
+        )
+
+    # -- finding and taking work ----------------------------------------------------------------
+
+    def plan(self) -> list[int]:
+        """Dry run: the ready issues this worker would try, in order."""
+        ready, _ = self.queue.split(self.queue.listing())
+        deps: dict[int, bool] = {}
+        return [issue.number for issue in ready if self.queue.dependencies_done(issue, deps)]
+
+    def poll(self, limit: int | None) -> list[TaskResult]:
+        """Take up to `limit` tasks: ready issues first, then in-progress ones whose lease ran out."""
+        ready, held = self.queue.split(self.queue.listing())
+        results: list[TaskResult] = []
+        deps: dict[int, bool] = {}
+        for issue in ready:
+            if limit is not None and len(results) >= limit:
+                return results
+            if self.queue.dependencies_done(issue, deps):
+                claim = self._claim(issue)
+                if claim:
+                    results.append(self.work_on(issue, claim))
+        for issue in held:
+            if limit is not None and len(results) >= limit:
+                break
+            record = self.store.read(issue.number)
+            if record is None or record.is_free(self.store.clock()):
+                claim = self._claim(issue)
+                if claim:
+                    log.info("#%d: took over from %s", issue.number, record.worker if record else "nobody")
+                    results.append(self.work_on(issue, claim))
+        return results
+
+    def _claim(self, issue: Issue) -> Claim | None:
+        claim = self.store.claim(
+            issue.number,
+            worker=self.settings.worker,
+            run_id=self.settings.run_id,
+            run_url=self.settings.run_url,
+            lease=self.settings.lease,
+        )
+        log.info("#%d: %s", issue.number, f"claimed (attempt {claim.record.attempt})" if claim else "taken by another")
+        return claim
+
+    # -- one task --------------------------------------------------------------------------------
+
+    def work_on(self, issue: Issue, claim: Claim) -> TaskResult:
+        heartbeat = Heartbeat(
+            self.store, claim, lease=self.settings.lease, interval=self.settings.heartbeat_seconds
+        ).start()
+        nonce = new_nonce()
+        files = self.settings.workdir / "tasks" / f"{issue.number}-{nonce}"
+        files.mkdir(parents=True, exist_ok=True)
+        task = Task(issue=issue, heartbeat=heartbeat, branch=branch_name(issue), base="", files=files, nonce=nonce)
+        try:
+            self.publisher.announce(task)
+            try:
+                task.base = self.settings.base_branch or self.workspace.default_branch()
+                self.attempt(task)
+                return self.publisher.deliver(task)
+            except AttemptFailed as failure:
+                return self.publisher.give_up(task, failure.reason, failure.log_tail)
+            except (LeaseLost, GitHubError):
+                raise  # GitHub errors stop the run; the lease expires and another worker retries
+            except CccError as exc:  # git: a fetch, commit or push that failed
+                return self.publisher.give_up(task, exc.message, "")
+            except Exception as exc:  # a bug must not leave the task held until its lease runs out
+                log.exception("#%d: unexpected error", issue.number)
+                return self.publisher.give_up(task, f"internal error: {type(exc).__name__}: {exc}", "")
+        except LeaseLost as exc:
+            log.error("%s: publishing nothing", exc)
+            return TaskResult(
+                issue.number,
+                Status.LEASE_LOST,
+                attempt=claim.record.attempt,
+                branch=task.branch,
+                reason=exc.message,
+                timings=task.timings,
+            )
+        finally:
+            self._stop_quietly(heartbeat)
+            if task.tree is not None:
+                self.workspace.remove(task.tree)
+
+    def attempt(self, task: Task) -> None:
+        """Work tree, prompt, agent, tests, commit: raises AttemptFailed with the reason when one fails."""
+        task.tree = self.workspace.prepare(branch=task.branch, base=task.base, name=task.files.name)
+        task.prompt_file.write_text(self.prompt(task), encoding="utf-8")
+        task.progress_file.touch()
+        task.mark("prepared")
+        env = clean_env(
+            {
+                "CCC_PROMPT_FILE": str(task.prompt_file),
+                "CCC_ISSUE_NUMBER": str(task.number),
+                "CCC_ISSUE_TITLE": task.issue.title,
+                "CCC_BRANCH": task.branch,
+                "CCC_WORKDIR": str(task.tree),
+                "CCC_PROGRESS_FILE": str(task.progress_file),
+            },
+            pass_names=self.settings.agent_env,
+            token=self.settings.token if self.settings.pass_token else None,
+        )
+        progress = ProgressComment(
+            self.client,
+            issue=task.number,
+            worker=self.settings.worker,
+            nonce=task.nonce,
+            tail=ProgressTail(task.progress_file),
+            interval=self.settings.progress_interval,
+            mask=self.mask,
+            template_dir=str(self.settings.template_dir) if self.settings.template_dir else None,
+            may_publish=lambda: not task.heartbeat.lost.is_set(),
+        )
+        agent = self._run(task, self.settings.command, env, on_tick=progress.tick)
+        progress.flush()
+        task.progress = progress.lines
+        task.mark("agent")
+        if not agent.ok:
+            raise AttemptFailed(agent.describe("the agent"), agent.log_tail)
+        if self.settings.test_command:
+            tests = self._run(task, self.settings.test_command, env)
+            task.mark("tests")
+            if not tests.ok:
+                raise AttemptFailed(tests.describe("the test command"), tests.log_tail)
+            task.tests = "passed"
+        if not self.workspace.commit_all(
+            task.tree, message=self.publisher.commit_message(task), **self.publisher.identity
+        ):
+            raise AttemptFailed("the agent made no changes", agent.log_tail)
+
+    def prompt(self, task: Task) -> str:
+        marker = read_task_marker(task.issue.body)
+        variables = {
+            "issue": {
+                "number": task.number,
+                "title": task.issue.title,
+                "body": strip_hidden(task.issue.body).strip(),
+                "labels": list(task.issue.labels),
+                "author": task.issue.author,
+                "url": task.issue.html_url,
+            },
+            "task": {"id": marker.id, "deps": list(marker.deps)} if marker else None,
+            "repo": self.settings.repo,
+            "worker": self.settings.worker,
+            "branch": task.branch,
+            "base_branch": task.base,
+            "progress_file": str(task.progress_file),
+            "test_command": self.settings.test_command,
+        }
+        if self.settings.prompt_template:
+            return render_file(self.settings.prompt_template, **variables)
+        return render("worker_prompt.md.j2", **variables)
+
+    def _run(self, task: Task, command: str, env: dict, on_tick: Callable[[], None] | None = None) -> CommandRun:
+        run_result = run_command(
+            command,
+            cwd=task.tree,
+            env=env,
+            timeout=self.settings.timeout.total_seconds(),
+            log_path=task.log_file,
+            stop=task.heartbeat.lost,
+            on_tick=on_tick,
+        )
+        if task.heartbeat.lost.is_set():
+            raise LeaseLost(f"#{task.number}: the lease was lost while {command!r} ran", issue=task.number)
+        return CommandRun(
+            run_result.exit_code,
+            run_result.timed_out,
+            run_result.stopped,
+            run_result.seconds,
+            self.mask(run_result.log_tail),
+        )
+
+    @staticmethod
+    def _stop_quietly(heartbeat: Heartbeat) -> None:
+        try:
+            heartbeat.stop()
+        except LeaseLost:
+            pass
+
+
+def workdir_default(env: dict[str, str]) -> Path:
+    """Where clones and task files live: the runner's temp dir in Actions, else a cache dir."""
+    if env.get("RUNNER_TEMP"):
+        return Path(env["RUNNER_TEMP"]) / "ccc"
+    return Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ccc" / "worker"
