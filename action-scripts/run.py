@@ -19,6 +19,8 @@ from ccc.actions_io import annotate, mask, set_output
 MANAGER_COMMANDS = ("validate", "plan", "sync", "summarize", "reap")
 # Tokens go to ccc by the name of the variable holding them, so they never appear on a command line.
 TOKEN_VARIABLES = {"github-token": "CCC_GITHUB_TOKEN", "pr-token": "CCC_PR_TOKEN"}
+# The manager action's count outputs and the plan actions they count.
+COUNT_OUTPUTS = {"created": "create", "updated": "update", "closed": "close"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ CONNECTION = (
     Option("api-url", "--api-url"),
     Option("dry-run", "--dry-run", switch=True),
 )
+MANAGER_CONNECTION = (*CONNECTION, Option("manager-login", "--manager-login"))
 WORKER_OPTIONS = (
     *CONNECTION,
     Option("worker", "--worker"),
@@ -56,19 +59,19 @@ WORKER_OPTIONS = (
 MANIFEST_OPTIONS = (Option("root", "--root"), Option("manifest", "--manifest", repeat=True))
 MANAGER_OPTIONS = {
     "validate": MANIFEST_OPTIONS,
-    "plan": (*CONNECTION, *MANIFEST_OPTIONS),
+    "plan": (*MANAGER_CONNECTION, *MANIFEST_OPTIONS),
     "sync": (
-        *CONNECTION,
+        *MANAGER_CONNECTION,
         *MANIFEST_OPTIONS,
         Option("close-removed", "--close-removed", "--keep-removed", switch=True),
         Option("dispatch-event", "--dispatch-event"),
     ),
     "summarize": (
-        *CONNECTION,
+        *MANAGER_CONNECTION,
         Option("dashboard-issue", "--dashboard-issue", "--no-dashboard-issue", switch=True),
         Option("reap", "--reap", switch=True),
     ),
-    "reap": CONNECTION,
+    "reap": MANAGER_CONNECTION,
 }
 
 
@@ -132,22 +135,29 @@ def child_environment() -> dict[str, str]:
 
 
 def publish_outputs(action: str, result: dict) -> None:
-    """Step outputs from ccc's JSON result; the whole result is always `result-json`."""
-    set_output("result-json", json.dumps(result, separators=(",", ":")))
+    """The action's documented outputs from ccc's JSON result; the whole result is always `result-json`."""
+    set_output("result-json", compact(result))
     if action == "worker":
+        task = first_task(result)
         set_output("status", str(result.get("status", "")))
-        set_output("issue", str(first_task(result).get("issue", "") or ""))
-        set_output("pr-url", str(first_task(result).get("pr_url", "") or ""))
-        return
-    counts = result.get("counts", {})
-    for name in ("created", "updated", "closed", "unchanged"):
-        set_output(name, str(counts.get(name, 0)))
-    set_output("plan-json", json.dumps(result.get("plan", []), separators=(",", ":")))
-    set_output("summary-json", json.dumps(result.get("summary", {}), separators=(",", ":")))
+        set_output("issue", str(task.get("issue") or ""))
+        set_output("pr-url", str(task.get("pr_url") or ""))
+    elif read_input("command") in ("plan", "sync"):
+        counts = result.get("counts", {})
+        for output, action_name in COUNT_OUTPUTS.items():
+            set_output(output, str(counts.get(action_name, 0)))
+        set_output("plan-json", compact(result.get("rows", [])))
+    elif read_input("command") == "summarize":
+        set_output("summary-json", compact(result))
+
+
+def compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 def first_task(result: dict) -> dict:
-    tasks = result.get("tasks") or [result]
+    """The worker's first task of this run (a run takes up to max-tasks); {} when it found none."""
+    tasks = result.get("tasks") or [{}]
     return tasks[0] if isinstance(tasks[0], dict) else {}
 
 

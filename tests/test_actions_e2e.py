@@ -1,0 +1,152 @@
+"""End to end: the real workflow files run under act on this machine (host mode, no Docker) against the sandbox.
+
+A repository is made in the sandbox holding what the workflows use from ccc (the actions, their scripts, the
+package they install) plus a task manifest, and act runs `.github/workflows/ccc-manager.yml` and
+`ccc-worker.yml` in a clone of it: `runs-on` labels map to the host (`-P cc01=-self-hosted`), GitHub's URLs to
+the sandbox (`--env GITHUB_API_URL=...`), and actions/checkout is skipped by act (it copies the clone), so
+nothing is fetched from the network except the Python packages the setup step installs (uv's cache).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from github import Auth, Github
+
+ROOT = Path(__file__).resolve().parents[1]
+ACT = Path(sys.executable).with_name("act")
+UV = Path(sys.executable).with_name("uv")
+# What the workflows take from the ccc repository: the actions, their scripts and the package they install.
+CCC_FILES = (
+    ".github/workflows/ccc-manager.yml",
+    ".github/workflows/ccc-worker.yml",
+    "worker-action",
+    "manager-action",
+    "action-scripts",
+    "src/ccc",
+    "pyproject.toml",
+    "requirements.lock",
+)
+MANIFEST = """\
+version: 1
+tasks:
+  - id: greeting
+    title: Add a greeting
+    body: Write a greeting into GREETING.md.
+    worker: cc01
+  - id: farewell
+    title: Add a farewell
+    body: Write a farewell into FAREWELL.md.
+    worker: cc02
+"""
+BOT = "github-actions[bot]"  # the identity GITHUB_TOKEN has in Actions: the manager's issues are its own
+
+
+@pytest.fixture
+def repository(sandbox, tmp_path) -> Path:
+    """A clone of the sandbox repository with the ccc files and a manifest committed and pushed to main."""
+    clone = tmp_path / "widgets"
+    git("clone", "--quiet", sandbox.clone_url("maintainer"), str(clone), cwd=tmp_path)
+    for name in CCC_FILES:
+        source, target = ROOT / name, clone / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, target)
+    (clone / ".github/ccc").mkdir(parents=True)
+    (clone / ".github/ccc/tasks.yml").write_text(MANIFEST)
+    git("add", "-A", cwd=clone)
+    git("-c", "user.name=maintainer", "-c", "user.email=m@example.com", "commit", "--quiet", "-m", "ccc", cwd=clone)
+    git("push", "--quiet", "origin", "HEAD:main", cwd=clone)
+    # The clone's origin carries no token: the workflows get theirs as secrets, as on GitHub.
+    git("remote", "set-url", "origin", f"{sandbox.git_url}/{sandbox.repo}.git", cwd=clone)
+    return clone
+
+
+def git(*args: str, cwd: Path) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def run_act(sandbox, repository: Path, tmp_path: Path, event: str, payload: dict, *args: str) -> list[dict]:
+    """One act run; its JSON log lines. Fails the test, with act's log, when the run fails."""
+    event_file = tmp_path / f"{event}.json"
+    event_file.write_text(json.dumps(payload))
+    bin_dir = tmp_path / "bin"  # uv on PATH makes the action's setup step take seconds, as on a prepared runner
+    bin_dir.mkdir(exist_ok=True)
+    if UV.exists() and not (bin_dir / "uv").exists():
+        (bin_dir / "uv").symlink_to(UV)
+    command = [
+        str(ACT),
+        event,
+        "--json",
+        "--eventpath",
+        str(event_file),
+        "--action-offline-mode",
+        "--action-cache-path",  # also holds the runner tool cache, shared by the runs of one test
+        str(tmp_path / "act-cache"),
+        "-P",
+        "ubuntu-latest=-self-hosted",
+        "-P",
+        "self-hosted=-self-hosted",
+        "--env",
+        f"GITHUB_API_URL={sandbox.api_url}",
+        "--env",
+        f"GITHUB_SERVER_URL={sandbox.git_url}",
+        "--env",
+        f"GITHUB_REPOSITORY={sandbox.repo}",
+        "-s",
+        f"GITHUB_TOKEN={sandbox.token(BOT)}",
+        *args,
+    ]
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    for name in ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_TOKEN"):
+        env.pop(name, None)  # a run of this suite inside Actions must not leak into the nested runs
+    done = subprocess.run(
+        command, cwd=repository, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=240
+    )
+    log = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert done.returncode == 0, f"act failed ({done.returncode}):\n{act_transcript(log)}\n{done.stderr[-4000:]}"
+    return log
+
+
+def act_transcript(log: list[dict]) -> str:
+    return "\n".join(entry.get("msg", "").rstrip() for entry in log)[-12000:]
+
+
+def outputs(log: list[dict]) -> dict[str, str]:
+    """Every step output act recorded (the last value of each name)."""
+    return {entry["name"]: entry["arg"] for entry in log if entry.get("command") == "set-output"}
+
+
+def summaries(log: list[dict]) -> str:
+    return "\n".join(entry["content"] for entry in log if entry.get("command") == "summary")
+
+
+def issues(sandbox) -> dict[str, object]:
+    client = Github(base_url=sandbox.api_url, auth=Auth.Token(sandbox.token("maintainer")))
+    return {issue.title: issue for issue in client.get_repo(sandbox.repo).get_issues(state="all")}
+
+
+def test_a_manifest_push_runs_the_manager_workflow_which_creates_the_issues(sandbox, repository, tmp_path):
+    push = {"ref": "refs/heads/main", "repository": {"full_name": sandbox.repo}}
+
+    log = run_act(sandbox, repository, tmp_path, "push", push, "-W", ".github/workflows/ccc-manager.yml")
+
+    created = issues(sandbox)
+    assert set(created) >= {"Add a greeting", "Add a farewell"}
+    assert {label.name for label in created["Add a greeting"].labels} >= {"cc01"}
+    assert {label.name for label in created["Add a farewell"].labels} >= {"cc02"}
+    assert created["Add a greeting"].user.login == BOT
+    step_outputs = outputs(log)
+    assert step_outputs["created"] == "2"
+    assert {row["task"] for row in json.loads(step_outputs["plan-json"])} >= {"greeting", "farewell"}
+    assert "Add a greeting" in summaries(log)
+    wake_up = [event["payload"] for event in sandbox.events() if event["type"] == "repository_dispatch"]
+    assert [payload["event_type"] for payload in wake_up] == ["ccc-work"]
