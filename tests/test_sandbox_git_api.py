@@ -107,6 +107,20 @@ def test_create_commit_without_message_is_invalid(sandbox, main):
     assert answer.status == 422 and "message" in answer.body["message"]
 
 
+def test_get_commit_answers_what_create_commit_answered(repo, main):
+    created = claim_commit(repo, main, "read me back")
+    fetched = repo.get_git_commit(created.sha)
+    assert github_schema("GitCommit").model_validate(fetched.raw_data)
+    assert fetched.raw_data == created.raw_data
+
+
+def test_refs_survive_a_sandbox_restart(sandbox, repo, main):
+    repo.create_git_ref(f"{CLAIMS}/21", main.sha)
+    sandbox.restart()
+    again = client(sandbox).get_repo(sandbox.repo)
+    assert again.get_git_ref("ccc/claims/21").object.sha == main.sha
+
+
 def test_get_commit_of_an_unknown_sha_is_not_found(repo):
     with pytest.raises(UnknownObjectException):
         repo.get_git_commit("3" * 40)
@@ -180,9 +194,20 @@ def test_get_missing_ref_is_not_found(repo):
 def test_matching_refs_lists_by_string_prefix_and_is_empty_when_none_match(repo, main):
     for name in ("refs/heads/feature-b", "refs/heads/feature/a", f"{CLAIMS}/1"):
         repo.create_git_ref(name, main.sha)
-    names = [ref.ref for ref in repo.get_git_matching_refs("heads/feature")]
-    assert names == ["refs/heads/feature-b", "refs/heads/feature/a"]
+    refs = list(repo.get_git_matching_refs("heads/feature"))
+    assert [ref.ref for ref in refs] == ["refs/heads/feature-b", "refs/heads/feature/a"]
+    assert all(github_schema("GitRef").model_validate(ref.raw_data).object_.sha == main.sha for ref in refs)
     assert list(repo.get_git_matching_refs("ccc/leases/")) == []
+
+
+def test_a_refs_own_url_reads_it_back_or_lists_the_refs_it_prefixes(sandbox, repo, main):
+    repo.create_git_ref("refs/heads/feature/a", main.sha)
+    exact = api_call(sandbox, "GET", f"/repos/{sandbox.repo}/git/refs/heads/feature/a")
+    prefix = api_call(sandbox, "GET", f"/repos/{sandbox.repo}/git/refs/heads/feature")
+    missing = api_call(sandbox, "GET", f"/repos/{sandbox.repo}/git/refs/heads/nope")
+    assert exact.body["ref"] == "refs/heads/feature/a" and exact.body["url"].endswith("/git/refs/heads/feature/a")
+    assert [ref["ref"] for ref in prefix.body] == ["refs/heads/feature/a"]
+    assert missing.status == 404
 
 
 def test_fast_forward_update_succeeds(repo, main):

@@ -213,6 +213,19 @@ def matching_refs(req: Request, owner: str, repo: str, ref: str) -> list:
     return [ref_json(req, name, sha, kinds[sha]) for name, sha in refs]
 
 
+@route("GET", "/repos/{owner}/{repo}/git/refs/{ref:path}")
+def get_ref_legacy(req: Request, owner: str, repo: str, ref: str) -> dict | list:
+    """The older read at a ref's own `url` (PyGithub completes lazy refs there): the ref when the
+    name is exact, else the refs it prefixes, as GitHub still answers."""
+    git: GitRepo = req.repo.git
+    if git.resolve(_full_ref(ref)):
+        return get_ref(req, owner, repo, ref)
+    found = matching_refs(req, owner, repo, ref)
+    if not found:
+        raise ApiError(404, "Not Found")
+    return found
+
+
 @route("POST", "/repos/{owner}/{repo}/git/refs", permission="write", status=201)
 def create_ref(req: Request, owner: str, repo: str) -> dict:
     body = req.json()
