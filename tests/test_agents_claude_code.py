@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -47,7 +49,8 @@ def run(fake: FakeAnthropic, cli: str, workdir: Path, prompt: str = "Do the task
 
     base_env = {"PATH": os.environ["PATH"], "GITHUB_TOKEN": CANARY, "GH_TOKEN": CANARY}
     settings = settings_for(fake, cli, **overrides)
-    report = run_claude_code(prompt, workdir, settings, on_progress=remember, base_env=base_env)
+    transcript = workdir.parent / "transcript.jsonl"
+    report = run_claude_code(prompt, workdir, settings, on_progress=remember, base_env=base_env, transcript=transcript)
     return report, seen
 
 
@@ -81,6 +84,8 @@ def test_scripted_run_reports_files_commands_turns_cost_tokens_and_summary(claud
     assert (report.tokens.input, report.tokens.output) == (600, 170)
     assert report.cost_usd > 0 and not report.cost_is_estimate
     assert len(fake.message_requests) == 4
+    transcript = [json.loads(line) for line in (workdir.parent / "transcript.jsonl").read_text().splitlines()]
+    assert transcript[0]["subtype"] == "init" and transcript[-1]["type"] == "result"
     first_prompt = fake.message_requests[0]["body"]["messages"][0]["content"][-1]["text"]
     assert first_prompt == "--not-a-flag: say `hi` $(whoami)"
     assert '"hello' in tool_results(fake)[1]
@@ -167,6 +172,25 @@ def test_timeout_kills_the_whole_process_group(claude_cli: str, workdir: Path) -
         report, _ = run(fake, claude_cli, workdir, timeout_seconds=6)
 
     assert report.outcome is Outcome.TIMEOUT and "timed out after 6 s" in report.reason
+    assert not process_alive(int((workdir / "pid.txt").read_text()))
+
+
+def test_stop_request_ends_the_run_and_kills_its_commands(claude_cli: str, workdir: Path) -> None:
+    script = [tool_turn(ToolUse("Bash", {"command": "echo $$ > pid.txt; exec sleep 120", "timeout": 300000}))]
+    stop = threading.Event()
+
+    def stop_once_the_command_runs() -> None:
+        for _ in range(1500):  # bounded: 30 s at most
+            if (workdir / "pid.txt").exists():
+                stop.set()
+                return
+            time.sleep(0.02)
+
+    threading.Thread(target=stop_once_the_command_runs, daemon=True).start()
+    with FakeAnthropic(script) as fake:
+        report = run_claude_code("task", workdir, settings_for(fake, claude_cli, timeout_seconds=60), stop_event=stop)
+
+    assert report.outcome is Outcome.STOPPED and report.is_error
     assert not process_alive(int((workdir / "pid.txt").read_text()))
 
 

@@ -32,6 +32,8 @@ MAX_PROMPT_BYTES = 128 * 1024 - 1
 # How long the CLI gets to stop its tools and exit after SIGTERM before everything left is killed.
 TERMINATE_GRACE_SECONDS = 5.0
 LOG_TAIL_CHARS = 4000
+# How often the wait for the next stream line looks at the clock and the stop request.
+POLL_SECONDS = 0.25
 
 ProgressCallback = Callable[[Progress], None]
 
@@ -84,6 +86,7 @@ class ClaudeCodeSettings:
             raise InputError(f"--max-cost-usd must be positive, got {self.max_cost_usd}")
         if not self.allowed_tools:
             raise InputError("--allowed-tools is empty: Claude Code could not change anything")
+        self.resolved_executable()
 
     def resolved_executable(self) -> str:
         found = shutil.which(self.executable)
@@ -139,17 +142,27 @@ def run_claude_code(
     settings: ClaudeCodeSettings,
     *,
     on_progress: ProgressCallback | None = None,
+    stop_event: threading.Event | None = None,
+    transcript: Path | None = None,
     extra_env: Mapping[str, str] = {},
     base_env: Mapping[str, str] | None = None,
 ) -> AgentReport:
-    """Run Claude Code in `workdir` until it finishes or a limit stops it; never raises for the agent's failures."""
+    """Run Claude Code in `workdir` until it finishes, a limit stops it or `stop_event` is set.
+
+    Never raises for the agent's own failures: they are in the report. `transcript` receives the raw
+    stream-json lines (kept for inspection next to the task's other files).
+    """
     settings.validate()
     if len(prompt.encode()) > MAX_PROMPT_BYTES:
         raise InputError(f"the rendered prompt is {len(prompt.encode())} bytes; Claude Code takes at most 128 KiB")
     command = build_command(prompt, settings)
-    parser = StreamParser(workdir)
+    watch = _Watch(StreamParser(workdir), settings, on_progress, stop_event)
     environment = os.environ if base_env is None else base_env
-    with tempfile.TemporaryDirectory(prefix="ccc-claude-home-") as home, tempfile.TemporaryFile() as stderr:
+    with (
+        tempfile.TemporaryDirectory(prefix="ccc-claude-home-") as home,
+        tempfile.TemporaryFile() as stderr,
+        open(transcript or os.devnull, "a", encoding="utf-8") as transcript_file,
+    ):
         started = time.monotonic()
         process = subprocess.Popen(
             command,
@@ -160,40 +173,50 @@ def run_claude_code(
             stderr=stderr,
             start_new_session=True,  # its own process group, so a limit can kill every tool it started
         )
-        stop = _follow(process, parser, settings, on_progress, deadline=started + settings.timeout_seconds)
+        stop = watch.follow(process, transcript_file, deadline=started + settings.timeout_seconds)
         exit_code = process.wait()
         wall_seconds = time.monotonic() - started
         log_tail = _tail(stderr)
-    return build_report(parser.state, exit_code=exit_code, wall_seconds=wall_seconds, stop=stop, log_tail=log_tail)
+    state = watch.parser.state
+    return build_report(state, exit_code=exit_code, wall_seconds=wall_seconds, stop=stop, log_tail=log_tail)
 
 
-def _follow(
-    process: subprocess.Popen[bytes],
-    parser: StreamParser,
-    settings: ClaudeCodeSettings,
-    on_progress: ProgressCallback | None,
-    *,
-    deadline: float,
-) -> Stop | None:
-    """Read the stream as it arrives; stop the process when a wrapper-enforced limit is passed."""
-    lines = _line_queue(process.stdout)
-    while True:
-        try:
-            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            kill_process_tree(process, grace_seconds=TERMINATE_GRACE_SECONDS)
-            return Stop(Outcome.TIMEOUT, f"timed out after {settings.timeout_seconds:g} s (raise the agent timeout)")
-        if line is None:
-            return None
-        if parser.feed(line) and on_progress is not None:
-            on_progress(parser.state.progress)
-        if _over_budget(parser, settings):
-            kill_process_tree(process, grace_seconds=TERMINATE_GRACE_SECONDS)
-            spent = parser.state.estimated_cost_usd
+@dataclass
+class _Watch:
+    """Follows one run's stream and enforces the limits the CLI cannot: wall clock, cost estimate, stop requests."""
+
+    parser: StreamParser
+    settings: ClaudeCodeSettings
+    on_progress: ProgressCallback | None
+    stop_event: threading.Event | None
+
+    def follow(self, process: subprocess.Popen[bytes], transcript: IO[str], *, deadline: float) -> Stop | None:
+        lines = _line_queue(process.stdout)
+        while (stop := self._limit_passed(deadline)) is None:
+            try:
+                line = lines.get(timeout=min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                continue
+            if line is None:
+                return None
+            transcript.write(line)
+            if self.parser.feed(line) and self.on_progress is not None:
+                self.on_progress(self.parser.state.progress)
+        kill_process_tree(process, grace_seconds=TERMINATE_GRACE_SECONDS)
+        return stop
+
+    def _limit_passed(self, deadline: float) -> Stop | None:
+        if self.stop_event is not None and self.stop_event.is_set():
+            return Stop(Outcome.STOPPED, "stopped by the worker before Claude Code finished")
+        if time.monotonic() >= deadline:
+            timeout = self.settings.timeout_seconds
+            return Stop(Outcome.TIMEOUT, f"timed out after {timeout:g} s (raise the agent timeout)")
+        if _over_budget(self.parser, self.settings):
+            spent, cap = self.parser.state.estimated_cost_usd, self.settings.max_cost_usd
             return Stop(
-                Outcome.MAX_COST,
-                f"cost cap reached: about ${spent:.4f} spent, cap ${settings.max_cost_usd:g} (raise --max-cost-usd)",
+                Outcome.MAX_COST, f"cost cap reached: about ${spent:.4f} spent, cap ${cap:g} (raise --max-cost-usd)"
             )
+        return None
 
 
 def _over_budget(parser: StreamParser, settings: ClaudeCodeSettings) -> bool:

@@ -21,6 +21,7 @@ class Outcome(str, Enum):
     PERMISSION_DENIED = "permission_denied"
     AGENT_ERROR = "agent_error"
     NO_RESULT = "no_result"
+    STOPPED = "stopped"  # the worker stopped it, e.g. because its lease on the task was lost
 
     @property
     def is_limit(self) -> bool:
