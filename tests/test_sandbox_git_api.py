@@ -279,6 +279,13 @@ def test_branch_names_with_slashes_resolve(repo, main):
     assert repo.get_branch("cc01/task-3").commit.sha == main.sha
 
 
+def test_a_branch_commit_completes_from_the_commits_endpoint(repo, main):
+    commit = repo.get_commit("main")
+    assert github_schema("Commit").model_validate(commit.raw_data).sha == main.sha
+    assert repo.get_commit(main.sha).commit.message == "Initial commit"
+    assert status_and_message(lambda: repo.get_commit("nope")) == (422, "No commit found for SHA: nope")
+
+
 def test_get_missing_branch_is_not_found(repo):
     with pytest.raises(UnknownObjectException):
         repo.get_branch("nope")

@@ -192,6 +192,18 @@ def get_commit(req: Request, owner: str, repo: str, commit_sha: str) -> dict:
     return git_commit_json(req, commit)
 
 
+@route("GET", "/repos/{owner}/{repo}/commits/{ref:path}")
+def get_repo_commit(req: Request, owner: str, repo: str, ref: str) -> dict:
+    """The "Commit" object (where a branch's `commit.url` points) for a sha, branch or tag name."""
+    git: GitRepo = req.repo.git
+    candidates = (ref, f"refs/heads/{ref}", f"refs/tags/{ref}")
+    sha = next((found for found in map(git.resolve, candidates) if found), None)
+    commit = git.commit(sha) if sha else None
+    if commit is None:
+        raise ApiError(422, f"No commit found for SHA: {ref}")
+    return commit_json(req, commit)
+
+
 # --- refs -------------------------------------------------------------------------------------
 
 
