@@ -22,6 +22,12 @@ def test_checklist_shows_files_commands_todos_and_denials() -> None:
     assert "- Bash: needs approval" in text
 
 
+def test_finished_checklist_says_so() -> None:
+    text = Progress(turns=4, running_cost_usd=0.5).render_markdown(done=True)
+
+    assert text.startswith("**Claude Code** finished: turn 4, about $0.5000 spent.")
+
+
 def test_only_the_latest_commands_are_listed() -> None:
     progress = Progress(commands=[Step("Bash", f"echo {n}", StepStatus.DONE) for n in range(40)])
 

@@ -111,3 +111,14 @@ def test_a_wrapper_stop_wins_over_what_the_stream_said() -> None:
     report = build_report(state_with(success()), exit_code=-15, wall_seconds=5, stop=stop)
 
     assert (report.outcome, report.reason, report.is_error) == (Outcome.TIMEOUT, "timed out after 5 s", True)
+
+
+def test_report_text_shows_the_figures_and_keeps_agent_text_inert() -> None:
+    state = state_with(success(result="Fixes #1 @octocat\n```\n{{ 7 * 7 }}"))
+    state.progress.files["src/a.py"] = Step("Write", "src/a.py", StepStatus.DONE)
+
+    text = build_report(state, exit_code=0, wall_seconds=1, stop=None).render_markdown()
+
+    assert "**Claude Code** (claude-sonnet-4-5): 3 turns, 1.5 s, $0.2500, 35 tokens" in text
+    assert "```\nsrc/a.py\n```" in text
+    assert "````markdown\nFixes #1 @octocat\n```\n{{ 7 * 7 }}\n````" in text

@@ -60,11 +60,13 @@ class Progress:
     def files_changed(self) -> list[str]:
         return [path for path, step in self.files.items() if step.status is StepStatus.DONE]
 
-    def render_markdown(self, *, override_dir: str | None = None) -> str:
+    def render_markdown(self, *, done: bool = False, override_dir: str | None = None) -> str:
+        """The checklist; `done` once the agent has exited, so the header stops saying it is working."""
         return render(
             PROGRESS_TEMPLATE,
             override_dir=override_dir,
             progress=self,
+            done=done,
             files=[(step.status.box, inline_code(path), step.status.value) for path, step in self.files.items()],
             commands=[(step.status.box, inline_code(step.label), step.status.value) for step in self.commands],
             hidden_commands=max(0, len(self.commands) - MAX_COMMANDS_SHOWN),

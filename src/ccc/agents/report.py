@@ -8,6 +8,10 @@ from typing import Any
 
 from ccc.agents.stream import StreamState
 from ccc.agents.usage import TokenUsage
+from ccc.render import render
+
+AGENT_NAME = "Claude Code"
+REPORT_TEMPLATE = "agent_report.md.j2"
 
 
 class Outcome(str, Enum):
@@ -50,9 +54,14 @@ class AgentReport:
     def ok(self) -> bool:
         return self.outcome is Outcome.COMPLETED
 
+    def render_markdown(self, *, override_dir: str | None = None) -> str:
+        """Figures, files and summary for the PR body and the completion comment."""
+        return render(REPORT_TEMPLATE, override_dir=override_dir, agent=self.as_dict())
+
     def as_dict(self) -> dict[str, Any]:
         """For the worker's JSON result and the action outputs."""
         return {
+            "agent": AGENT_NAME,
             "outcome": self.outcome.value,
             "ok": self.ok,
             "reason": self.reason,
