@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from ccc.sandbox.routing import Request, Response
 
@@ -41,4 +41,5 @@ def _links(req: Request, page: int, last: int) -> str:
 
 def _page_url(req: Request, page: int) -> str:
     query = [(key, value) for key, values in req.query.items() if key != "page" for value in values]
-    return f"{req.base_url}{req.path}?{urlencode(query + [('page', str(page))])}"
+    # The server matched the decoded path; links carry it encoded again.
+    return f"{req.base_url}{quote(req.path)}?{urlencode(query + [('page', str(page))])}"
