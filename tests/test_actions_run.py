@@ -1,0 +1,168 @@
+"""action-scripts/run.py: action inputs become ccc flags, tokens travel by variable name, results become outputs."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("action_run", ROOT / "action-scripts" / "run.py")
+action_run = sys.modules["action_run"] = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(action_run)
+
+TOKEN = "ghs_canary_token_0123456789"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch, tmp_path):
+    """No INPUT_* or Actions variables from outside; outputs go to a file of this test's own."""
+    for name in list(os.environ):
+        if name.startswith("INPUT_") or name.startswith("GITHUB_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "output.txt"))
+    (tmp_path / "output.txt").write_text("")
+
+
+def set_inputs(monkeypatch, **inputs: str) -> None:
+    for name, value in inputs.items():
+        monkeypatch.setenv("INPUT_" + name.upper(), value)
+
+
+def step_outputs(tmp_path: Path) -> dict[str, str]:
+    """The GITHUB_OUTPUT file as the runner reads it (name<<DELIMITER ... DELIMITER)."""
+    text = (tmp_path / "output.txt").read_text()
+    found = re.findall(r"^(\S+?)<<(\S+)\n(.*?)\n\2$", text, flags=re.S | re.M)
+    return {name: value for name, _, value in found}
+
+
+def test_worker_inputs_become_flags_and_empty_ones_keep_ccc_defaults(monkeypatch):
+    set_inputs(monkeypatch, worker="cc02", command="agent --go", max_tasks="2", pool="", draft="true", dry_run="false")
+
+    argv = action_run.command_line("worker")
+
+    assert argv[:4] == ["worker", "run", "--once", "--json"]
+    assert argv[argv.index("--worker") + 1] == "cc02"
+    assert argv[argv.index("--command") + 1] == "agent --go"
+    assert argv[argv.index("--max-tasks") + 1] == "2"
+    assert "--draft" in argv
+    assert "--pool" not in argv and "--dry-run" not in argv
+
+
+def test_tokens_reach_ccc_by_the_name_of_their_variable_never_on_the_command_line(monkeypatch):
+    set_inputs(monkeypatch, worker="cc01", github_token=TOKEN, pr_token=TOKEN + "pr")
+
+    argv = action_run.command_line("worker")
+    env = action_run.child_environment()
+
+    assert TOKEN not in " ".join(argv)
+    assert argv[argv.index("--token-env") + 1] == "CCC_GITHUB_TOKEN"
+    assert argv[argv.index("--pr-token-env") + 1] == "CCC_PR_TOKEN"
+    assert env["CCC_GITHUB_TOKEN"] == TOKEN and env["CCC_PR_TOKEN"] == TOKEN + "pr"
+    assert not [name for name in env if name.startswith("INPUT_")]
+
+
+def test_without_a_pr_token_the_worker_opens_pull_requests_with_its_own_token(monkeypatch):
+    set_inputs(monkeypatch, worker="cc01", github_token=TOKEN, pr_token="")
+
+    assert "--pr-token-env" not in action_run.command_line("worker")
+    assert "CCC_PR_TOKEN" not in action_run.child_environment()
+
+
+def test_docker_style_input_names_with_hyphens_are_read_too(monkeypatch):
+    # The runner passes a Docker action's inputs as INPUT_<NAME> with `-` kept.
+    monkeypatch.setenv("INPUT_COMMAND", "sync")
+    monkeypatch.setenv("INPUT_DISPATCH-EVENT", "ccc-work")
+    monkeypatch.setenv("INPUT_CLOSE-REMOVED", "false")
+
+    argv = action_run.command_line("manager")
+
+    assert argv[:3] == ["manager", "sync", "--json"]
+    assert argv[argv.index("--dispatch-event") + 1] == "ccc-work"
+    assert "--keep-removed" in argv
+
+
+def test_manifest_globs_one_per_line_become_one_flag_each(monkeypatch):
+    set_inputs(monkeypatch, command="plan", manifest="tasks/a.yml\n\n  tasks/*.yml  \n")
+
+    argv = action_run.command_line("manager")
+
+    assert [argv[i + 1] for i, arg in enumerate(argv) if arg == "--manifest"] == ["tasks/a.yml", "tasks/*.yml"]
+
+
+def test_validate_needs_no_token_and_no_connection(monkeypatch):
+    set_inputs(monkeypatch, command="validate", root="repo", repository="acme/widgets", github_token=TOKEN)
+
+    assert action_run.command_line("manager") == ["validate", "--json", "--root", "repo"]
+
+
+def test_summarize_passes_its_dashboard_and_reap_switches(monkeypatch):
+    set_inputs(monkeypatch, command="summarize", dashboard_issue="false", reap="true", manager_login="app[bot]")
+
+    argv = action_run.command_line("manager")
+
+    assert "--no-dashboard-issue" in argv and "--reap" in argv
+    assert argv[argv.index("--manager-login") + 1] == "app[bot]"
+
+
+@pytest.mark.parametrize("inputs", [{"command": "deploy"}, {"command": "sync", "dry_run": "yes"}])
+def test_a_bad_input_value_stops_with_exit_code_2_naming_the_input(monkeypatch, capsys, inputs):
+    set_inputs(monkeypatch, **inputs)
+
+    with pytest.raises(SystemExit) as stop:
+        action_run.command_line("manager")
+
+    assert stop.value.code == 2
+    assert "input `" in capsys.readouterr().err
+
+
+def test_a_worker_result_becomes_status_issue_and_pr_url(monkeypatch, tmp_path):
+    result = {"status": "delivered", "tasks": [{"issue": 7, "pr_url": "http://x/pull/8", "status": "delivered"}]}
+
+    action_run.publish_outputs("worker", result)
+
+    outputs = step_outputs(tmp_path)
+    assert (outputs["status"], outputs["issue"], outputs["pr-url"]) == ("delivered", "7", "http://x/pull/8")
+    assert json.loads(outputs["result-json"]) == result
+
+
+def test_an_idle_worker_result_leaves_issue_and_pr_url_empty(tmp_path):
+    action_run.publish_outputs("worker", {"status": "idle", "tasks": []})
+
+    outputs = step_outputs(tmp_path)
+    assert (outputs["status"], outputs["issue"], outputs["pr-url"]) == ("idle", "", "")
+
+
+def test_a_sync_result_becomes_counts_and_plan_rows(monkeypatch, tmp_path):
+    set_inputs(monkeypatch, command="sync")
+    rows = [{"task": "auth", "action": "create"}]
+
+    action_run.publish_outputs("manager", {"counts": {"create": 3, "update": 1, "close": 0}, "rows": rows})
+
+    outputs = step_outputs(tmp_path)
+    assert (outputs["created"], outputs["updated"], outputs["closed"]) == ("3", "1", "0")
+    assert json.loads(outputs["plan-json"]) == rows
+
+
+def test_validate_runs_ccc_and_sets_its_result_as_output(monkeypatch, tmp_path):
+    manifest = "version: 1\ntasks:\n  - id: a\n    title: A\n    body: do A\n    worker: cc01\n"
+    (tmp_path / "tasks.yml").write_text(manifest)
+    set_inputs(monkeypatch, command="validate", root=str(tmp_path), manifest="tasks.yml")
+
+    assert action_run.main("manager") == 0
+
+    assert json.loads(step_outputs(tmp_path)["result-json"])["ok"] is True
+
+
+def test_a_broken_manifest_fails_the_step_with_exit_code_2(monkeypatch, tmp_path, capfd):
+    (tmp_path / "tasks.yml").write_text("version: 1\ntasks:\n  - id: a\n    titel: A\n")
+    set_inputs(monkeypatch, command="validate", root=str(tmp_path), manifest="tasks.yml")
+
+    assert action_run.main("manager") == 2
+
+    assert "tasks.yml:4" in capfd.readouterr().err
