@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 MODEL = "claude-sonnet-4-5-20250929"
+# Tool inputs may say "{cwd}" where the agent's working directory goes (Write and Edit need absolute paths,
+# and a test does not always know where the worker puts its work tree). The CLI states it in its prompt.
+CWD = "{cwd}"
+_WORKING_DIRECTORY = re.compile(r"Primary working directory: ([^\s\\]+)")
 _ids = itertools.count(1)
 
 
@@ -121,9 +126,9 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
                 error = {"type": "error", "error": {"type": answer.error_type, "message": answer.message}}
                 self._send_json(answer.status, error)
             elif body.get("stream"):
-                self._send_stream(answer, body.get("model") or MODEL)
+                self._send_stream(_in_directory(answer, body), body.get("model") or MODEL)
             else:
-                self._send_json(200, _message(answer, body.get("model") or MODEL))
+                self._send_json(200, _message(_in_directory(answer, body), body.get("model") or MODEL))
 
         def _send_json(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()
@@ -146,6 +151,15 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(encoded)
 
     return Handler
+
+
+def _in_directory(turn: Turn, body: dict[str, Any]) -> Turn:
+    """The turn with "{cwd}" in its tool inputs replaced by the working directory the request names."""
+    found = _WORKING_DIRECTORY.search(json.dumps(body))
+    if not found or not turn.tools:
+        return turn
+    tools = tuple(ToolUse(t.name, json.loads(json.dumps(t.input).replace(CWD, found.group(1)))) for t in turn.tools)
+    return Turn(turn.text, tools, turn.input_tokens, turn.output_tokens)
 
 
 def _blocks(turn: Turn) -> list[dict[str, Any]]:

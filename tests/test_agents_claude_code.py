@@ -15,7 +15,7 @@ from ccc.agents.claude_code import ClaudeCodeSettings, build_command, build_env,
 from ccc.agents.progress import Progress
 from ccc.agents.report import Outcome
 from ccc.errors import InputError
-from fake_anthropic import ApiFailure, FakeAnthropic, ToolUse, final_turn, tool_turn
+from fake_anthropic import CWD, ApiFailure, FakeAnthropic, ToolUse, final_turn, tool_turn
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = REPO / ".cache" / "claude" / "node_modules" / ".bin" / "claude"
@@ -67,7 +67,7 @@ def test_scripted_run_reports_files_commands_turns_cost_tokens_and_summary(claud
         {"content": "Check it", "status": "in_progress", "activeForm": "Checking"},
     ]
     script = [
-        tool_turn(ToolUse("Write", {"file_path": str(workdir / "hello.txt"), "content": "hello\n"}), text="Writing."),
+        tool_turn(ToolUse("Write", {"file_path": f"{CWD}/hello.txt", "content": "hello\n"}), text="Writing."),
         tool_turn(ToolUse("Bash", {"command": "cat hello.txt", "description": "Show the greeting"})),
         tool_turn(ToolUse("TodoWrite", {"todos": todos})),
         final_turn("Wrote hello.txt and checked it.", input_tokens=300, output_tokens=20),
