@@ -150,3 +150,20 @@ def test_a_manifest_push_runs_the_manager_workflow_which_creates_the_issues(sand
     assert "Add a greeting" in summaries(log)
     wake_up = [event["payload"] for event in sandbox.events() if event["type"] == "repository_dispatch"]
     assert [payload["event_type"] for payload in wake_up] == ["ccc-work"]
+
+
+def test_a_pull_request_changing_the_manifest_plans_into_the_job_summary_and_writes_nothing(
+    sandbox, repository, tmp_path
+):
+    pull_request = {"number": 1, "pull_request": {"head": {"ref": "tasks"}, "base": {"ref": "main"}}}
+    sandbox.reset_stats()
+
+    log = run_act(
+        sandbox, repository, tmp_path, "pull_request", pull_request, "-W", ".github/workflows/ccc-manager.yml"
+    )
+
+    assert sandbox.stats()["writes"] == 0
+    assert issues(sandbox) == {}
+    assert outputs(log)["created"] == "2"
+    summary = summaries(log)
+    assert "Add a greeting" in summary and "Add a farewell" in summary
