@@ -1,0 +1,264 @@
+"""The worker end to end against the sandbox: real PyGithub, real git, scripted agents."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+
+from ccc.protocol.claims import ClaimKind
+from ccc.protocol.markers import TaskMarker, with_task_marker
+from ccc.sandbox.process import SandboxProcess
+from ccc.worker.result import Status
+from ccc.worker.run import run
+from worker_support import (
+    agent,
+    branches,
+    claims,
+    client,
+    comments_of,
+    github,
+    labels_of,
+    push_branch,
+    settings,
+    show_file,
+)
+
+# Requests from claim to completed: the poll and the author's permission lookup are before the claim,
+# and progress comments depend on the agent; heartbeats are excluded by a lease longer than the task.
+BEFORE_CLAIM = ("poll_issues", "permission", "get_issue")
+LIFECYCLE_BUDGET = 12
+
+
+@pytest.fixture
+def repo(sandbox):
+    return github(sandbox).get_repo(sandbox.repo)
+
+
+def new_issue(repo, title="Add a greeting", body="target: hello.txt", labels=("cc01",)):
+    return repo.create_issue(title=title, body=body, labels=list(labels)).number
+
+
+def lifecycle_requests(result) -> int:
+    ops = result.requests["by_operation"]
+    return sum(n for op, n in ops.items() if op not in BEFORE_CLAIM) - progress_comments(result)
+
+
+def progress_comments(result) -> int:
+    return 1 if result.tasks and result.tasks[0].status is Status.DELIVERED else 0
+
+
+# -- delivering ----------------------------------------------------------------------------------
+
+
+def test_a_ready_issue_is_delivered_as_one_pr_with_the_original_comment_formats(sandbox, repo, tmp_path):
+    number = new_issue(repo)
+    result = run(settings(sandbox, tmp_path, test_command="test -f hello.txt"))
+
+    assert result.status is Status.DELIVERED and result.exit_code == 0
+    task = result.tasks[0]
+    assert (task.issue, task.attempt, task.tests) == (number, 1, "passed")
+    assert labels_of(repo, number) == {"cc01", "completed", "ready-for-review"}
+    claim_comment, progress, done = comments_of(repo, number)
+    assert claim_comment.startswith("Task claimed by CC01\nStarted: ")
+    assert progress.startswith("Progress Update:\n- Read the task for #1\n- Wrote hello.txt")
+    assert done.startswith(f"Task completed!\nPR: #{task.pr}\nAll tests passing")
+    pulls = list(repo.get_pulls(state="all"))
+    assert [p.number for p in pulls] == [task.pr]
+    assert pulls[0].head.ref == task.branch == "ccc/1-add-a-greeting" and pulls[0].base.ref == "main"
+    assert pulls[0].body.startswith(f"Closes #{number}")
+    assert show_file(sandbox, task.branch, "hello.txt") == "worked on #1\n"
+    assert claims(sandbox).read(number).kind is ClaimKind.COMPLETE
+
+
+def test_a_full_lifecycle_costs_at_most_twelve_requests(sandbox, repo, tmp_path):
+    new_issue(repo)
+    result = run(settings(sandbox, tmp_path))
+    assert result.status is Status.DELIVERED
+    assert lifecycle_requests(result) <= LIFECYCLE_BUDGET, result.requests
+
+
+def test_an_idle_once_poll_costs_one_request_and_exits_zero(sandbox, tmp_path):
+    result = run(settings(sandbox, tmp_path))
+    assert result.status is Status.IDLE and result.exit_code == 0
+    assert result.requests["total"] == 1
+
+
+def test_idle_loop_polls_are_conditional_and_free(sandbox, tmp_path):
+    result = run(settings(sandbox, tmp_path, loop=True, interval=0, max_idle_polls=3), sleep=lambda _: None)
+    assert result.polls == 3 and result.requests["total"] == 3 and result.requests["charged"] == 1
+
+
+def test_priority_then_age_decides_which_issue_is_taken(sandbox, repo, tmp_path):
+    new_issue(repo, title="old low", labels=("cc01", "priority-low"))
+    new_issue(repo, title="old normal")
+    high = new_issue(repo, title="new high", labels=("cc01", "priority-high"))
+    result = run(settings(sandbox, tmp_path, dry_run=True))
+    assert result.status is Status.DRY_RUN and result.candidates == [high, 2, 1]
+    assert run(settings(sandbox, tmp_path)).tasks[0].issue == high
+
+
+def test_dry_run_writes_nothing(sandbox, repo, tmp_path):
+    new_issue(repo)
+    sandbox.reset_stats()
+    result = run(settings(sandbox, tmp_path, dry_run=True, command=None))
+    assert result.candidates == [1] and sandbox.stats()["writes"] == 0
+    assert labels_of(repo, 1) == {"cc01"}
+
+
+def test_an_open_pr_for_the_branch_is_reused(sandbox, repo, tmp_path):
+    number = new_issue(repo)
+    push_branch(sandbox, tmp_path, "ccc/1-add-a-greeting", "earlier.txt")
+    earlier = repo.create_pull(base="main", head="ccc/1-add-a-greeting", title="earlier", body="")
+    result = run(settings(sandbox, tmp_path))
+    assert result.tasks[0].pr == earlier.number
+    assert len(list(repo.get_pulls(state="all"))) == 1
+    assert labels_of(repo, number) >= {"completed"}
+
+
+def test_assignee_and_pool_label_are_served(sandbox, repo, tmp_path):
+    number = new_issue(repo, labels=("shared",))
+    result = run(settings(sandbox, tmp_path, pool="shared", assignee="maintainer"))
+    assert result.tasks[0].issue == number
+    assert [a.login for a in repo.get_issue(number).assignees] == ["maintainer"]
+
+
+def test_draft_prs_and_a_separate_pr_token(sandbox, repo, tmp_path):
+    new_issue(repo)
+    result = run(settings(sandbox, tmp_path, draft=True, pr_token=sandbox.token("maintainer")))
+    pull = repo.get_pull(result.tasks[0].pr)
+    assert pull.draft and pull.user.login == "maintainer"
+
+
+# -- failing ---------------------------------------------------------------------------------------
+
+
+def test_a_failing_agent_releases_the_task_and_comments_the_log_tail(sandbox, repo, tmp_path):
+    number = new_issue(repo)
+    result = run(settings(sandbox, tmp_path, command=agent("--exit", "3")))
+
+    assert result.status is Status.FAILED and result.exit_code == 1
+    task = result.tasks[0]
+    assert "exited with status 3" in task.reason and not task.final
+    assert labels_of(repo, number) == {"cc01"}  # ready again, not in-progress
+    failure = comments_of(repo, number)[-1]
+    assert failure.startswith("Task attempt failed: the agent exited with status 3")
+    assert "agent finished #1 with status 3" in failure and "will be retried" in failure
+    assert task.branch in branches(sandbox)  # kept for inspection
+    record = claims(sandbox).read(number)
+    assert record.kind is ClaimKind.RELEASE and record.attempt == 1
+
+
+def test_the_last_allowed_attempt_labels_the_task_failed(sandbox, repo, tmp_path):
+    number = new_issue(repo)
+    failing = settings(sandbox, tmp_path, command=agent("--exit", "1"), max_attempts=2)
+    assert not run(failing).tasks[0].final
+    last = run(failing).tasks[0]
+    assert last.final and last.attempt == 2
+    assert labels_of(repo, number) == {"cc01", "failed"}
+    assert "No attempts left" in comments_of(repo, number)[-1]
+    assert claims(sandbox).read(number).kind is ClaimKind.FAIL
+    assert run(failing).status is Status.IDLE  # failed tasks are not taken again
+
+
+def test_an_agent_that_changes_nothing_fails_the_attempt(sandbox, repo, tmp_path):
+    new_issue(repo)
+    result = run(settings(sandbox, tmp_path, command=agent("--no-change")))
+    assert result.tasks[0].reason == "the agent made no changes"
+    assert list(repo.get_pulls(state="all")) == []
+
+
+def test_failing_tests_fail_the_attempt(sandbox, repo, tmp_path):
+    new_issue(repo)
+    result = run(settings(sandbox, tmp_path, test_command="echo 2 tests failed; exit 4"))
+    assert result.tasks[0].reason == "the test command exited with status 4"
+    assert "2 tests failed" in comments_of(repo, 1)[-1]
+
+
+def test_a_timeout_kills_the_agent_and_fails_the_attempt(sandbox, repo, tmp_path):
+    new_issue(repo)
+    result = run(settings(sandbox, tmp_path, command=agent("--sleep", "60"), timeout=timedelta(seconds=1)))
+    assert "timed out" in result.tasks[0].reason
+
+
+def test_a_lost_lease_stops_the_agent_and_publishes_nothing(sandbox, repo, tmp_path):
+    number = new_issue(repo)
+    outcome = {}
+    lease = timedelta(seconds=3)
+    worker = threading.Thread(
+        target=lambda: outcome.update(
+            result=run(settings(sandbox, tmp_path, command=agent("--sleep", "30"), lease=lease))
+        )
+    )
+    worker.start()
+    held = claims(sandbox)
+    while len(comments_of(repo, number)) < 2:  # claimed, and the agent's first progress line is on the issue
+        time.sleep(0.05)
+    # A successor whose clock says the lease ran out takes the task over.
+    future = claims(sandbox, clock=lambda: held.clock() + timedelta(hours=1))
+    successor = future.claim(number, worker="cc09", run_id="", run_url="", lease=timedelta(hours=2))
+    assert successor is not None
+    comments_before = comments_of(repo, number)
+    worker.join(timeout=60)
+
+    result = outcome["result"]
+    assert result.status is Status.LEASE_LOST and result.exit_code == 1
+    assert comments_of(repo, number) == comments_before  # no failure, no completion comment
+    assert labels_of(repo, number) == {"cc01", "in-progress"}  # the successor's state is left alone
+    assert list(repo.get_pulls(state="all")) == []
+    assert branches(sandbox) == ["main"]
+    assert claims(sandbox).read(number).worker == "cc09"
+
+
+def test_an_in_progress_task_whose_lease_expired_is_taken_over(sandbox, repo, tmp_path):
+    number = new_issue(repo, labels=("cc01", "in-progress"))
+    past = claims(sandbox, clock=lambda: claims(sandbox).clock() - timedelta(hours=1))
+    assert past.claim(number, worker="ghost", run_id="", run_url="", lease=timedelta(minutes=5))
+    result = run(settings(sandbox, tmp_path))
+    assert result.status is Status.DELIVERED and result.tasks[0].attempt == 2
+    assert [(r.kind, r.worker) for r in claims(sandbox).history(number)][-2:] == [
+        (ClaimKind.TAKEOVER, "cc01"),
+        (ClaimKind.COMPLETE, "cc01"),
+    ]
+
+
+def test_an_in_progress_task_with_a_live_lease_is_left_alone(sandbox, repo, tmp_path):
+    number = new_issue(repo, labels=("cc01", "in-progress"))
+    claims(sandbox).claim(number, worker="cc02", run_id="", run_url="", lease=timedelta(minutes=5))
+    assert run(settings(sandbox, tmp_path)).status is Status.IDLE
+
+
+def test_a_rate_limited_worker_exits_cleanly_with_the_reset_time(tmp_path):
+    # The bot may make 3 requests an hour: the poll, the claim commit, then the limit.
+    with SandboxProcess.start(tmp_path / "sandbox", repos=["acme/widgets"], extra_args=["--rate-limit", "3"]) as box:
+        new_issue(github(box).get_repo(box.repo))
+        result = run(settings(box, tmp_path / "work", trusted_authors=("maintainer",)), client=client(box))
+    assert result.status is Status.RATE_LIMITED and result.exit_code == 0
+    assert result.reset_at and result.reset_at > time.time()
+    assert "resets at" in result.message
+
+
+# -- trust, dependencies, hostile content --------------------------------------------------------
+
+
+def test_issues_by_untrusted_authors_are_left_alone(sandbox, tmp_path):
+    github(sandbox, "outside-triager").get_repo(sandbox.repo).create_issue(title="please", labels=["cc01"])
+    result = run(settings(sandbox, tmp_path))
+    assert result.status is Status.IDLE
+    assert result.requests["by_operation"] == {"poll_issues": 1, "permission": 1}
+
+
+def test_dependencies_gate_tasks_and_completion_unblocks_dependents(sandbox, repo, tmp_path):
+    first = new_issue(repo, title="first")
+    marker = TaskMarker(id="second", manifest="tasks.yml", hash="h", deps=(first,))
+    second = new_issue(repo, title="second", body=with_task_marker("target: b.txt", marker), labels=("cc01", "blocked"))
+    waiting = new_issue(repo, title="third", body=with_task_marker("target: c.txt", marker))
+    first_marker = TaskMarker(id="first", manifest="tasks.yml", hash="h")
+    repo.get_issue(first).edit(body=with_task_marker("target: a.txt", first_marker))
+
+    assert run(settings(sandbox, tmp_path, dry_run=True, command=None)).candidates == [first]
+    assert run(settings(sandbox, tmp_path)).tasks[0].issue == first
+    assert labels_of(repo, second) == {"cc01"}  # unblocked by the worker that completed its dependency
+    assert run(settings(sandbox, tmp_path, dry_run=True, command=None)).candidates == [second, waiting]

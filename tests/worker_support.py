@@ -1,0 +1,107 @@
+"""Builders shared by the worker tests: unpaced clients on the sandbox, issues, worker settings, test agents."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from github import Auth, Github
+
+from ccc.client import RepoClient, RetryPolicy
+from ccc.protocol.claims import ClaimStore
+from ccc.worker.settings import WorkerSettings
+
+AGENT_SCRIPT = Path(__file__).parent / "agents" / "scripted.py"
+BOT = "github-actions[bot]"
+
+
+def agent(*flags: str) -> str:
+    """The shell command running the scripted test agent with `flags`."""
+    return shlex.join([sys.executable, str(AGENT_SCRIPT), *flags])
+
+
+def client(sandbox, login: str = BOT) -> RepoClient:
+    """The client layer as the worker uses it, without pacing or backoff waits."""
+    return RepoClient(
+        token=sandbox.token(login),
+        repo=sandbox.repo,
+        api_url=sandbox.api_url,
+        policy=RetryPolicy(backoff_seconds=0.01),
+        sleep=lambda _: None,
+        seconds_between_requests=0,
+        seconds_between_writes=0,
+    )
+
+
+def github(sandbox, login: str = "maintainer") -> Github:
+    """Plain PyGithub for arranging and inspecting state (unpaced)."""
+    return Github(
+        base_url=sandbox.api_url,
+        auth=Auth.Token(sandbox.token(login)),
+        retry=None,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+    )
+
+
+def settings(sandbox, workdir: Path, **overrides) -> WorkerSettings:
+    values = {
+        "worker": "cc01",
+        "repo": sandbox.repo,
+        "token": sandbox.token(BOT),
+        "api_url": sandbox.api_url,
+        "git_url": sandbox.git_url,
+        "workdir": workdir,
+        "command": agent(),
+        "write_pacing": 0,
+        "progress_interval": 0,
+        "trusted_authors": (),
+        "lease": timedelta(minutes=5),
+        **overrides,
+    }
+    return WorkerSettings(**values)
+
+
+def claims(sandbox, **kwargs) -> ClaimStore:
+    return ClaimStore(client(sandbox), **kwargs)
+
+
+def labels_of(repo, number: int) -> set[str]:
+    return {label.name for label in repo.get_issue(number).labels}
+
+
+def comments_of(repo, number: int) -> list[str]:
+    return [comment.body for comment in repo.get_issue(number).get_comments()]
+
+
+def git(*args: str, cwd: Path | None = None) -> str:
+    identity = ["-c", "user.name=test", "-c", "user.email=test@example.com"]
+    return subprocess.run(["git", *identity, *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def bare_repo(sandbox) -> str:
+    owner, name = sandbox.repo.split("/")
+    return str(sandbox.data_dir / "git" / owner / f"{name}.git")
+
+
+def show_file(sandbox, branch: str, path: str) -> str:
+    """A file's content on a branch, read from the sandbox's bare repository."""
+    return git("--git-dir", bare_repo(sandbox), "show", f"refs/heads/{branch}:{path}")
+
+
+def branches(sandbox) -> list[str]:
+    out = git("--git-dir", bare_repo(sandbox), "for-each-ref", "--format=%(refname:short)", "refs/heads")
+    return out.split()
+
+
+def push_branch(sandbox, workdir: Path, branch: str, filename: str) -> None:
+    """Push a branch with one extra file, as an earlier attempt would have left it."""
+    clone = workdir / f"clone-{branch.replace('/', '-')}"
+    git("clone", "--quiet", sandbox.clone_url(), str(clone))
+    (clone / filename).write_text("earlier attempt\n")
+    git("add", filename, cwd=clone)
+    git("commit", "--quiet", "-m", "earlier attempt", cwd=clone)
+    git("push", "--quiet", "origin", f"HEAD:refs/heads/{branch}", cwd=clone)
