@@ -94,3 +94,18 @@ def test_stale_reads_answer_from_an_older_snapshot(sandbox, github):
 def test_unknown_fault_kind_is_refused(sandbox):
     with pytest.raises(SandboxError, match="422"):
         sandbox.faults([{"kind": "meteor"}])
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"kind": "status", "status": 999},
+        {"kind": "latency", "ms": "slow"},
+        {"kind": "status", "route": "("},
+        {"kind": "reset", "methods": [1]},
+    ],
+)
+def test_rule_with_a_bad_value_is_refused_and_nothing_changes(sandbox, rule):
+    with pytest.raises(SandboxError, match="422"):
+        sandbox.faults([rule])
+    assert sandbox.control("GET", "faults")["rules"] == []

@@ -30,6 +30,13 @@ def pull_row(req: Request, issue: sqlite3.Row) -> sqlite3.Row:
     return found
 
 
+def branch_tip(req: Request, branch: str) -> str | None:
+    """The branch's current sha; all branches are read once per request (lists show many pulls)."""
+    if "branch_tips" not in req.context:
+        req.context["branch_tips"] = dict(req.repo.git.list_refs("refs/heads/"))
+    return req.context["branch_tips"].get(f"refs/heads/{branch}")
+
+
 def branch_json(req: Request, ref: str, sha: str) -> dict:
     repo, owner = req.repo, req.store.user_by_login(req.repo.owner)
     return {
@@ -48,7 +55,7 @@ def pull_json(req: Request, issue: sqlite3.Row) -> dict:
     number, full = issue["number"], repo.full_name
     url, html = f"{api}/repos/{full}/pulls/{number}", f"{web_root(api)}/{full}/pull/{number}"
     issue_url = f"{api}/repos/{full}/issues/{number}"
-    head_sha = repo.git.resolve(f"refs/heads/{pull['head_ref']}") or pull["head_sha"]
+    head_sha = branch_tip(req, pull["head_ref"]) or pull["head_sha"]
     author = store.user_by_id(issue["user_id"])
     assignees = [user.to_json(api) for user in issue_assignees(store, issue["id"])]
     links = {
@@ -93,9 +100,7 @@ def pull_json(req: Request, issue: sqlite3.Row) -> dict:
         "requested_reviewers": [],
         "requested_teams": [],
         "head": branch_json(req, pull["head_ref"], head_sha),
-        "base": branch_json(
-            req, pull["base_ref"], repo.git.resolve(f"refs/heads/{pull['base_ref']}") or pull["base_sha"]
-        ),
+        "base": branch_json(req, pull["base_ref"], branch_tip(req, pull["base_ref"]) or pull["base_sha"]),
         "_links": {name: {"href": href} for name, href in links.items()},
         "author_association": store.author_association(author, repo),
         "auto_merge": None,

@@ -14,6 +14,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 from ccc.sandbox.routing import ApiError
@@ -38,10 +39,22 @@ class Rule:
 
     @classmethod
     def parse(cls, raw: dict) -> Rule:
+        """A rule from its JSON; 422 naming the field when a value has the wrong type."""
         if not isinstance(raw, dict) or raw.get("kind") not in KINDS:
             raise ApiError(422, f"Each rule needs a kind, one of: {', '.join(KINDS)}")
         known = {name: raw[name] for name in cls.__dataclass_fields__ if name in raw and name != "applied"}
-        rule = cls(**known)
+        try:
+            rule = cls(**known)
+            rule.rate, rule.seconds = float(rule.rate), float(rule.seconds)
+            rule.status, rule.ms, rule.retry_after = int(rule.status), int(rule.ms), int(rule.retry_after)
+            rule.count = None if rule.count is None else int(rule.count)
+            HTTPStatus(rule.status)
+            if rule.route is not None:
+                re.compile(rule.route)
+            if rule.methods is not None and not all(isinstance(method, str) for method in rule.methods):
+                raise TypeError("methods must be a list of strings")
+        except (TypeError, ValueError, re.error) as error:
+            raise ApiError(422, f"Invalid {raw['kind']!r} rule: {error}") from None
         if rule.methods is None:
             rule.methods = DEFAULT_METHODS.get(rule.kind)
         return rule

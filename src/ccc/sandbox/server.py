@@ -305,6 +305,18 @@ class Handler(BaseHTTPRequestHandler):
         logger.debug("%s %s", self.address_string(), format % args)
 
     def dispatch(self) -> None:
+        try:
+            response = self.route_request()
+        except Exception:  # a sandbox bug: answer as GitHub's 500 does, and leave the trace in the log
+            logger.exception("%s %s failed", self.command, self.path)
+            response = error_response(ApiError(500, "Server Error"))
+        if response is DROP:
+            self.drop_connection()
+        else:
+            self.send(response)
+
+    def route_request(self) -> Response:
+        """API, control or git request → its answer."""
         body = self.read_body()
         split = urlsplit(self.path)
         path = unquote(split.path)
@@ -314,19 +326,14 @@ class Handler(BaseHTTPRequestHandler):
         git = GIT_PATH.match(path)
         if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
             req = Request(self.command, path[len(API_PREFIX) :] or "/", query, headers, body, root + API_PREFIX)
-            response = sandbox.handle_api(req)
-        elif path.startswith(CONTROL_PREFIX + "/"):
+            return sandbox.handle_api(req)
+        if path.startswith(CONTROL_PREFIX + "/"):
             req = Request(self.command, path[len(CONTROL_PREFIX) :], query, headers, body, root + API_PREFIX)
-            response = handle_control(sandbox, req)
-        elif git:
+            return handle_control(sandbox, req)
+        if git:
             req = Request(self.command, path, query, headers, body, root)
-            response = sandbox.handle_git(req, git.group("owner"), git.group("name"))
-        else:
-            response = error_response(ApiError(404, "Not Found"))
-        if response is DROP:
-            self.drop_connection()
-        else:
-            self.send(response)
+            return sandbox.handle_git(req, git.group("owner"), git.group("name"))
+        return error_response(ApiError(404, "Not Found"))
 
     def read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
