@@ -55,6 +55,8 @@ WORKER_OPTIONS = (
     Option("assignee", "--assignee"),
     Option("base-branch", "--base-branch"),
     Option("draft", "--draft", switch=True),
+    Option("pass-env", "--pass-env"),
+    Option("checkout", "--checkout"),
 )
 MANIFEST_OPTIONS = (Option("root", "--root"), Option("manifest", "--manifest", repeat=True))
 MANAGER_OPTIONS = {
@@ -134,31 +136,21 @@ def child_environment() -> dict[str, str]:
     return env
 
 
-def publish_outputs(action: str, result: dict) -> None:
-    """The action's documented outputs from ccc's JSON result; the whole result is always `result-json`."""
+def publish_manager_outputs(result: dict) -> None:
+    """The manager action's outputs from ccc's JSON result (`ccc worker run` sets the worker action's itself)."""
     set_output("result-json", compact(result))
-    if action == "worker":
-        task = first_task(result)
-        set_output("status", str(result.get("status", "")))
-        set_output("issue", str(task.get("issue") or ""))
-        set_output("pr-url", str(task.get("pr_url") or ""))
-    elif read_input("command") in ("plan", "sync"):
+    command = read_input("command")
+    if command in ("plan", "sync"):
         counts = result.get("counts", {})
         for output, action_name in COUNT_OUTPUTS.items():
             set_output(output, str(counts.get(action_name, 0)))
         set_output("plan-json", compact(result.get("rows", [])))
-    elif read_input("command") == "summarize":
+    elif command == "summarize":
         set_output("summary-json", compact(result))
 
 
 def compact(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
-
-
-def first_task(result: dict) -> dict:
-    """The worker's first task of this run (a run takes up to max-tasks); {} when it found none."""
-    tasks = result.get("tasks") or [{}]
-    return tasks[0] if isinstance(tasks[0], dict) else {}
 
 
 def main(action: str) -> int:
@@ -168,12 +160,11 @@ def main(action: str) -> int:
         [sys.executable, "-m", "ccc", *argv], stdout=subprocess.PIPE, text=True, env=child_environment()
     )
     sys.stdout.write(completed.stdout)
-    try:
-        result = json.loads(completed.stdout)
-    except ValueError:
-        annotate("warning", "ccc printed no JSON result, so this step sets no outputs")
-        return completed.returncode
-    publish_outputs(action, result if isinstance(result, dict) else {"result": result})
+    if action == "manager":
+        try:
+            publish_manager_outputs(json.loads(completed.stdout))
+        except ValueError:
+            annotate("warning", "ccc printed no JSON result, so this step sets no outputs")
     return completed.returncode
 
 

@@ -167,3 +167,50 @@ def test_a_pull_request_changing_the_manifest_plans_into_the_job_summary_and_wri
     assert outputs(log)["created"] == "2"
     summary = summaries(log)
     assert "Add a greeting" in summary and "Add a farewell" in summary
+
+
+def test_the_managers_wake_up_runs_the_worker_workflow_and_cc01_delivers_its_task(sandbox, repository, tmp_path):
+    push = {"ref": "refs/heads/main", "repository": {"full_name": sandbox.repo}}
+    run_act(sandbox, repository, tmp_path, "push", push, "-W", ".github/workflows/ccc-manager.yml")
+    wake_up = next(event["payload"] for event in sandbox.events() if event["type"] == "repository_dispatch")
+    dispatch = {"action": wake_up["event_type"], "client_payload": wake_up["client_payload"]}
+    agent = (
+        'printf "Hello from %s\\n" "$CCC_ISSUE_TITLE" > GREETING.md && echo "wrote GREETING.md" >> "$CCC_PROGRESS_FILE"'
+    )
+
+    log = run_act(
+        sandbox,
+        repository,
+        tmp_path,
+        "repository_dispatch",
+        dispatch,
+        "-W",
+        ".github/workflows/ccc-worker.yml",
+        "--matrix",
+        "worker:cc01",
+        "-P",
+        "cc01=-self-hosted",
+        "--var",
+        f"CCC_AGENT_COMMAND={agent}",
+    )
+
+    task, other = issues(sandbox)["Add a greeting"], issues(sandbox)["Add a farewell"]
+    assert {label.name for label in task.labels} >= {"completed", "ready-for-review"}
+    assert "in-progress" not in {label.name for label in task.labels}
+    assert not {"in-progress", "completed"} & {label.name for label in other.labels}
+    pulls = list(Github(base_url=sandbox.api_url, auth=Auth.Token(sandbox.token())).get_repo(sandbox.repo).get_pulls())
+    assert len(pulls) == 1 and pulls[0].head.ref.startswith(f"ccc/{task.number}-")
+    assert f"Closes #{task.number}" in pulls[0].body
+    step_outputs = outputs(log)
+    assert step_outputs["status"] == "delivered"
+    assert step_outputs["issue"] == str(task.number)
+    assert step_outputs["pr-url"] == pulls[0].html_url
+    assert json.loads(step_outputs["result-json"])["tasks"][0]["status"] == "delivered"
+    assert "Worker cc01: delivered" in summaries(log)
+    delivered = git("show", f"{pulls[0].head.sha}:GREETING.md", cwd=fetch_branch(sandbox, repository, pulls[0]))
+    assert delivered == "Hello from Add a greeting\n"
+
+
+def fetch_branch(sandbox, repository: Path, pull) -> Path:
+    git("fetch", "--quiet", sandbox.clone_url(), pull.head.ref, cwd=repository)
+    return repository

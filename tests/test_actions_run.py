@@ -121,28 +121,11 @@ def test_a_bad_input_value_stops_with_exit_code_2_naming_the_input(monkeypatch, 
     assert "input `" in capsys.readouterr().err
 
 
-def test_a_worker_result_becomes_status_issue_and_pr_url(monkeypatch, tmp_path):
-    result = {"status": "delivered", "tasks": [{"issue": 7, "pr_url": "http://x/pull/8", "status": "delivered"}]}
-
-    action_run.publish_outputs("worker", result)
-
-    outputs = step_outputs(tmp_path)
-    assert (outputs["status"], outputs["issue"], outputs["pr-url"]) == ("delivered", "7", "http://x/pull/8")
-    assert json.loads(outputs["result-json"]) == result
-
-
-def test_an_idle_worker_result_leaves_issue_and_pr_url_empty(tmp_path):
-    action_run.publish_outputs("worker", {"status": "idle", "tasks": []})
-
-    outputs = step_outputs(tmp_path)
-    assert (outputs["status"], outputs["issue"], outputs["pr-url"]) == ("idle", "", "")
-
-
 def test_a_sync_result_becomes_counts_and_plan_rows(monkeypatch, tmp_path):
     set_inputs(monkeypatch, command="sync")
     rows = [{"task": "auth", "action": "create"}]
 
-    action_run.publish_outputs("manager", {"counts": {"create": 3, "update": 1, "close": 0}, "rows": rows})
+    action_run.publish_manager_outputs({"counts": {"create": 3, "update": 1, "close": 0}, "rows": rows})
 
     outputs = step_outputs(tmp_path)
     assert (outputs["created"], outputs["updated"], outputs["closed"]) == ("3", "1", "0")
