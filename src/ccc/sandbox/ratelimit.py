@@ -58,15 +58,19 @@ class RateLimiter:
                 "resource": "core",
             }
 
-    def check(self, user_id: int, login: str, request_id: str) -> None:
-        """403 when the hourly budget is spent."""
-        state = self.state(login)
-        if state["remaining"] <= 0:
-            raise ApiError(403, PRIMARY_MESSAGE.format(user_id=user_id, request_id=request_id), docs_url=RATE_DOCS)
-
-    def charge(self, login: str) -> None:
+    def spend(self, user_id: int, login: str, request_id: str) -> None:
+        """Take one unit of the hourly budget, or answer 403 when it is spent (check and take are atomic)."""
         with self.lock:
-            self._window(login).used += 1
+            window = self._window(login)
+            if window.used >= self.limit:
+                raise ApiError(403, PRIMARY_MESSAGE.format(user_id=user_id, request_id=request_id), docs_url=RATE_DOCS)
+            window.used += 1
+
+    def refund(self, login: str) -> None:
+        """Give back a unit: a 304 answer costs nothing."""
+        with self.lock:
+            window = self._window(login)
+            window.used = max(window.used - 1, 0)
 
     def check_secondary(self, login: str, request_id: str) -> None:
         """403 with Retry-After when this write would exceed the per-minute limit; else record it."""

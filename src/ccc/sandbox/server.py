@@ -138,21 +138,20 @@ class Sandbox:
         if route.template == "/rate_limit":
             req.context["rate_limit"] = self.limits.state(req.user.login)
             return self._run(req, route, params, fired)
-        self.limits.check(req.user.id, req.user.login, req.context["request_id"])
+        login = req.user.login
         if route.write:
-            self.limits.check_secondary(req.user.login, req.context["request_id"])
+            self.limits.check_secondary(login, req.context["request_id"])
+        self.limits.spend(req.user.id, login, req.context["request_id"])
         try:
             response = self._run(req, route, params, fired)
         except ApiError:
-            self._charge(req.user)
+            self.stats.charged(login)
             raise
-        if response.status != HTTPStatus.NOT_MODIFIED:
-            self._charge(req.user)
+        if response.status == HTTPStatus.NOT_MODIFIED:
+            self.limits.refund(login)
+        else:
+            self.stats.charged(login)
         return response
-
-    def _charge(self, user: User) -> None:
-        self.limits.charge(user.login)
-        self.stats.charged(user.login)
 
     def _early_fault(self, fired: list[Rule], req: Request) -> Response | None:
         """Faults that answer before the handler runs (or delay it)."""
