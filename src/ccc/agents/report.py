@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from ccc.agents.progress import Progress
 from ccc.agents.stream import StreamState
 from ccc.agents.usage import TokenUsage
 from ccc.render import render
@@ -49,6 +50,7 @@ class AgentReport:
     exit_code: int | None = None
     permission_denials: tuple[str, ...] = ()
     log_tail: str = ""
+    progress: Progress = field(default_factory=Progress, repr=False, compare=False)  # the final checklist
 
     @property
     def ok(self) -> bool:
@@ -111,6 +113,7 @@ def build_report(
         exit_code=exit_code,
         permission_denials=_denials(result),
         log_tail=log_tail,
+        progress=state.progress,
     )
 
 
