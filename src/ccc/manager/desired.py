@@ -76,6 +76,5 @@ def _reference(task: Task, numbers: Mapping[str, int], settings: ManagerSettings
     number = numbers.get(task.id)
     return {
         "ref": f"#{number}" if number else f"`{task.id}` (issue not created yet)",
-        "title": task.title,
         "worker": settings.worker_label(task.worker),
     }

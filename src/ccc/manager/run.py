@@ -35,7 +35,15 @@ def load(settings: ManagerSettings) -> Manifest:
 
 
 def client_for(settings: ManagerSettings, *, dry_run: bool) -> RepoClient:
-    return connect(repo=settings.repo, api_url=settings.api_url, token_env=settings.token_env, dry_run=dry_run)
+    # The manager paces its own writes (--max-writes-per-minute), so PyGithub's fixed pacing is off.
+    return connect(
+        repo=settings.repo,
+        api_url=settings.api_url,
+        token_env=settings.token_env,
+        dry_run=dry_run,
+        seconds_between_requests=0,
+        seconds_between_writes=0,
+    )
 
 
 def run_plan(settings: ManagerSettings, *, as_json: bool, client: RepoClient | None = None) -> int:
