@@ -53,13 +53,7 @@ def repository(sandbox, tmp_path) -> Path:
     """A clone of the sandbox repository with the ccc files and a manifest committed and pushed to main."""
     clone = tmp_path / "widgets"
     git("clone", "--quiet", sandbox.clone_url("maintainer"), str(clone), cwd=tmp_path)
-    for name in CCC_FILES:
-        source, target = ROOT / name, clone / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, target)
+    copy_ccc_files(clone)
     (clone / ".github/ccc").mkdir(parents=True)
     (clone / ".github/ccc/tasks.yml").write_text(MANIFEST)
     git("add", "-A", cwd=clone)
@@ -70,50 +64,85 @@ def repository(sandbox, tmp_path) -> Path:
     return clone
 
 
+def copy_ccc_files(target: Path) -> Path:
+    for name in CCC_FILES:
+        source, destination = ROOT / name, target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, destination)
+    return target
+
+
 def git(*args: str, cwd: Path) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
-def run_act(sandbox, repository: Path, tmp_path: Path, event: str, payload: dict, *args: str) -> list[dict]:
-    """One act run; its JSON log lines. Fails the test, with act's log, when the run fails."""
-    event_file = tmp_path / f"{event}.json"
-    event_file.write_text(json.dumps(payload))
-    bin_dir = tmp_path / "bin"  # uv on PATH makes the action's setup step take seconds, as on a prepared runner
-    bin_dir.mkdir(exist_ok=True)
-    if UV.exists() and not (bin_dir / "uv").exists():
-        (bin_dir / "uv").symlink_to(UV)
-    command = [
-        str(ACT),
-        event,
-        "--json",
-        "--eventpath",
-        str(event_file),
-        "--action-offline-mode",
-        "--action-cache-path",  # also holds the runner tool cache, shared by the runs of one test
-        str(tmp_path / "act-cache"),
-        "-P",
-        "ubuntu-latest=-self-hosted",
-        "-P",
-        "self-hosted=-self-hosted",
-        "--env",
-        f"GITHUB_API_URL={sandbox.api_url}",
-        "--env",
-        f"GITHUB_SERVER_URL={sandbox.git_url}",
-        "--env",
-        f"GITHUB_REPOSITORY={sandbox.repo}",
-        "-s",
-        f"GITHUB_TOKEN={sandbox.token(BOT)}",
-        *args,
-    ]
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-    for name in ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_TOKEN"):
-        env.pop(name, None)  # a run of this suite inside Actions must not leak into the nested runs
-    done = subprocess.run(
-        command, cwd=repository, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=240
-    )
-    log = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    assert done.returncode == 0, f"act failed ({done.returncode}):\n{act_transcript(log)}\n{done.stderr[-4000:]}"
-    return log
+@pytest.fixture(scope="session")
+def act_cache(tmp_path_factory) -> Path:
+    """act's cache, which in host mode also holds the runner's tool cache: the ccc venv, built once per session."""
+    return tmp_path_factory.mktemp("act-cache")
+
+
+@pytest.fixture
+def act(sandbox, repository, tmp_path, act_cache):
+    return Act(sandbox, repository, tmp_path, act_cache)
+
+
+class Act:
+    """act in host mode on `repository`, with GitHub's URLs pointing at the sandbox."""
+
+    def __init__(self, sandbox, repository: Path, workdir: Path, cache: Path):
+        self.sandbox, self.repository, self.workdir, self.cache = sandbox, repository, workdir, cache
+        bin_dir = workdir / "bin"  # uv on PATH makes the setup step take seconds, as on a prepared runner
+        bin_dir.mkdir()
+        if UV.exists():
+            (bin_dir / "uv").symlink_to(UV)
+        # Nothing of an outer Actions run (this suite in CI) may leak into the nested runs.
+        outer = ("GITHUB_", "RUNNER_", "INPUT_", "CCC_", "ACTIONS_")
+        self.env = {name: value for name, value in os.environ.items() if not name.startswith(outer)}
+        self.env["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+
+    def run(self, event: str, payload: dict, *args: str) -> list[dict]:
+        """One act run; its JSON log lines. Fails the test, with act's log, when the run fails."""
+        event_file = self.workdir / f"{event}.json"
+        event_file.write_text(json.dumps(payload))
+        command = [
+            str(ACT),
+            event,
+            "--json",
+            "--eventpath",
+            str(event_file),
+            "--action-offline-mode",
+            "--action-cache-path",
+            str(self.cache),
+            "-P",
+            "ubuntu-latest=-self-hosted",
+            "-P",
+            "self-hosted=-self-hosted",
+            "--env",
+            f"GITHUB_API_URL={self.sandbox.api_url}",
+            "--env",
+            f"GITHUB_SERVER_URL={self.sandbox.git_url}",
+            "--env",
+            f"GITHUB_REPOSITORY={self.sandbox.repo}",
+            "-s",
+            f"GITHUB_TOKEN={self.sandbox.token(BOT)}",
+            *args,
+        ]
+        done = subprocess.run(
+            command,
+            cwd=self.repository,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=240,
+        )
+        log = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+        assert done.returncode == 0, f"act failed ({done.returncode}):\n{act_transcript(log)}\n{done.stderr[-4000:]}"
+        return log
 
 
 def act_transcript(log: list[dict]) -> str:
@@ -134,10 +163,10 @@ def issues(sandbox) -> dict[str, object]:
     return {issue.title: issue for issue in client.get_repo(sandbox.repo).get_issues(state="all")}
 
 
-def test_a_manifest_push_runs_the_manager_workflow_which_creates_the_issues(sandbox, repository, tmp_path):
+def test_a_manifest_push_runs_the_manager_workflow_which_creates_the_issues(sandbox, act):
     push = {"ref": "refs/heads/main", "repository": {"full_name": sandbox.repo}}
 
-    log = run_act(sandbox, repository, tmp_path, "push", push, "-W", ".github/workflows/ccc-manager.yml")
+    log = act.run("push", push, "-W", ".github/workflows/ccc-manager.yml")
 
     created = issues(sandbox)
     assert set(created) >= {"Add a greeting", "Add a farewell"}
@@ -152,14 +181,23 @@ def test_a_manifest_push_runs_the_manager_workflow_which_creates_the_issues(sand
     assert [payload["event_type"] for payload in wake_up] == ["ccc-work"]
 
 
-def test_a_pull_request_changing_the_manifest_plans_into_the_job_summary_and_writes_nothing(
-    sandbox, repository, tmp_path
+def test_a_pull_request_in_a_users_repository_plans_with_the_published_action_and_writes_nothing(
+    sandbox, repository, act, tmp_path
 ):
+    # The user's copy of the workflow names `org/ccc/manager-action@v1`; act resolves it to a local ccc
+    # release instead of downloading it, and runs it as a remote action (its own directory, not the work tree).
+    shutil.copy2(ROOT / "examples/workflows/ccc-manager.yml", repository / ".github/workflows/ccc-manager.yml")
+    release = copy_ccc_files(tmp_path / "ccc-release")
     pull_request = {"number": 1, "pull_request": {"head": {"ref": "tasks"}, "base": {"ref": "main"}}}
     sandbox.reset_stats()
 
-    log = run_act(
-        sandbox, repository, tmp_path, "pull_request", pull_request, "-W", ".github/workflows/ccc-manager.yml"
+    log = act.run(
+        "pull_request",
+        pull_request,
+        "-W",
+        ".github/workflows/ccc-manager.yml",
+        "--local-repository",
+        f"org/ccc@v1={release}",
     )
 
     assert sandbox.stats()["writes"] == 0
@@ -167,21 +205,19 @@ def test_a_pull_request_changing_the_manifest_plans_into_the_job_summary_and_wri
     assert outputs(log)["created"] == "2"
     summary = summaries(log)
     assert "Add a greeting" in summary and "Add a farewell" in summary
+    assert any("org/ccc/manager-action@v1" in entry.get("msg", "") for entry in log)
 
 
-def test_the_managers_wake_up_runs_the_worker_workflow_and_cc01_delivers_its_task(sandbox, repository, tmp_path):
+def test_the_managers_wake_up_runs_the_worker_workflow_and_cc01_delivers_its_task(sandbox, repository, act):
     push = {"ref": "refs/heads/main", "repository": {"full_name": sandbox.repo}}
-    run_act(sandbox, repository, tmp_path, "push", push, "-W", ".github/workflows/ccc-manager.yml")
+    act.run("push", push, "-W", ".github/workflows/ccc-manager.yml")
     wake_up = next(event["payload"] for event in sandbox.events() if event["type"] == "repository_dispatch")
     dispatch = {"action": wake_up["event_type"], "client_payload": wake_up["client_payload"]}
     agent = (
         'printf "Hello from %s\\n" "$CCC_ISSUE_TITLE" > GREETING.md && echo "wrote GREETING.md" >> "$CCC_PROGRESS_FILE"'
     )
 
-    log = run_act(
-        sandbox,
-        repository,
-        tmp_path,
+    log = act.run(
         "repository_dispatch",
         dispatch,
         "-W",
