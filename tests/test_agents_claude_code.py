@@ -235,6 +235,7 @@ def test_settings_take_credentials_from_the_environment_never_the_github_token()
     settings = ClaudeCodeSettings.from_env({"GITHUB_TOKEN": CANARY, "CLAUDE_CODE_OAUTH_TOKEN": "oauth"}, max_turns=3)
 
     assert (settings.api_key, settings.oauth_token, settings.max_turns) == (None, "oauth", 3)
+    assert "oauth" not in repr(settings)
     with pytest.raises(InputError, match="ANTHROPIC_API_KEY"):
         ClaudeCodeSettings.from_env({"GITHUB_TOKEN": CANARY}).validate()
 

@@ -10,7 +10,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -54,8 +54,8 @@ MISSING_CREDENTIALS = (
 class ClaudeCodeSettings:
     """How to run the CLI; read once from flags and environment, then frozen."""
 
-    api_key: str | None = None
-    oauth_token: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    oauth_token: str | None = field(default=None, repr=False)
     executable: str = "claude"
     allowed_tools: tuple[str, ...] = DEFAULT_ALLOWED_TOOLS
     max_turns: int = 50
@@ -114,7 +114,8 @@ def build_command(prompt: str, settings: ClaudeCodeSettings) -> list[str]:
     if settings.model:
         command += ["--model", settings.model]
     if settings.max_cost_usd is not None:
-        # The CLI prices turns exactly and stops itself; the wrapper's own estimate is the backstop.
+        # Two guards: the CLI prices finished turns exactly and stops itself; the wrapper's estimate also
+        # counts a turn's input as soon as it starts, and kills the run when the CLI does not stop.
         command += ["--max-budget-usd", f"{settings.max_cost_usd}"]
     return command + ["--", prompt]
 
