@@ -49,6 +49,15 @@ class ApiFailure:
     message: str
 
 
+@dataclass(frozen=True)
+class Flaky:
+    """A scripted turn that fails `times` times (the CLI retries it) before it is answered with `then`."""
+
+    failure: ApiFailure
+    then: Turn
+    times: int = 1
+
+
 def tool_turn(*tools: ToolUse, text: str = "", input_tokens: int = 100, output_tokens: int = 50) -> Turn:
     return Turn(text=text, tools=tuple(tools), input_tokens=input_tokens, output_tokens=output_tokens)
 
@@ -62,14 +71,16 @@ class FakeAnthropic:
     """HTTP server on 127.0.0.1:0 that answers the n-th model turn of a conversation with script[n].
 
     Stateless per conversation: the turn is picked by counting assistant messages in the request, so
-    the CLI's own retries of a turn get the same answer. Requests that are not the main conversation
-    (other system prompts, side queries) are answered from the same rule; past the script's end the
-    last turn repeats.
+    the CLI's own retries of a turn get the same answer (a Flaky turn alone counts its failures).
+    Requests that are not the main conversation (other system prompts, side queries) are answered
+    from the same rule; past the script's end the last turn repeats.
     """
 
-    script: list[Turn | ApiFailure]
+    script: list[Turn | ApiFailure | Flaky]
     requests: list[dict[str, Any]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
+    _failures_served: dict[int, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def base_url(self) -> str:
@@ -94,7 +105,14 @@ class FakeAnthropic:
 
     def answer_for(self, body: dict[str, Any]) -> Turn | ApiFailure:
         assistant_turns = sum(1 for m in body.get("messages", []) if m.get("role") == "assistant")
-        return self.script[min(assistant_turns, len(self.script) - 1)]
+        index = min(assistant_turns, len(self.script) - 1)
+        answer = self.script[index]
+        if not isinstance(answer, Flaky):
+            return answer
+        with self._lock:  # the only state: how often a flaky turn has failed so far
+            served = self._failures_served.get(index, 0)
+            self._failures_served[index] = served + 1
+        return answer.failure if served < answer.times else answer.then
 
 
 def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:

@@ -15,7 +15,7 @@ from ccc.agents.claude_code import ClaudeCodeSettings, build_command, build_env,
 from ccc.agents.progress import Progress
 from ccc.agents.report import Outcome
 from ccc.errors import InputError
-from fake_anthropic import CWD, ApiFailure, FakeAnthropic, ToolUse, final_turn, tool_turn
+from fake_anthropic import CWD, ApiFailure, FakeAnthropic, Flaky, ToolUse, final_turn, tool_turn
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = REPO / ".cache" / "claude" / "node_modules" / ".bin" / "claude"
@@ -142,6 +142,16 @@ def test_api_error_ends_the_run_as_a_failure_with_the_reason(
     assert f"Anthropic API error {status}" in report.reason
     assert (workdir / "ran").exists()  # the turn before the failure did its work
     assert len(fake.message_requests) == 2  # CLAUDE_CODE_MAX_RETRIES=0: the failing turn is asked once
+
+
+def test_api_retries_show_in_progress_and_a_recovered_run_succeeds(claude_cli: str, workdir: Path) -> None:
+    script = [Flaky(ApiFailure(529, "overloaded_error", "Overloaded"), then=final_turn("done"))]
+    with FakeAnthropic(script) as fake:
+        report, seen = run(fake, claude_cli, workdir, max_api_retries=1)
+
+    assert report.ok and report.summary == "done"
+    assert len(fake.message_requests) == 2
+    assert ", 1 API retries." in seen[-1]
 
 
 def test_tool_outside_the_allowed_list_is_reported_as_a_permission_denial(claude_cli: str, workdir: Path) -> None:
