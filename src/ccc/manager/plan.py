@@ -69,8 +69,8 @@ class Row:
 class Plan:
     rows: tuple[Row, ...]
 
-    def count(self, action: Action) -> int:
-        return sum(1 for row in self.rows if row.action is action)
+    def count(self, action: Action | str) -> int:
+        return sum(1 for row in self.rows if row.action is Action(action))
 
     def counts(self) -> dict[str, int]:
         return {action.value: self.count(action) for action in Action}

@@ -1,0 +1,247 @@
+"""sync against the sandbox with the real PyGithub client: exactly-once creates, zero-write re-syncs, edits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ccc.client import RepoClient, connect
+from ccc.manager.settings import ManagerSettings
+from ccc.manager.sync import sync
+from ccc.manifest import load_manifests
+from ccc.protocol.markers import read_task_marker
+
+BIG = 1000
+CREATE_ROUTE = "/repos/{owner}/{repo}/issues"
+
+
+def write_manifest(root: Path, tasks: list[dict]) -> None:
+    path = root / ".github/ccc/tasks.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"version": 1, "tasks": tasks}, sort_keys=False))
+
+
+def many_tasks(count: int) -> list[dict]:
+    """Chains of ten: each task but the first of a chain depends on the one before."""
+    return [
+        {
+            "id": f"t{i:04d}",
+            "title": f"Task {i}",
+            "body": f"Do thing {i}",
+            "worker": f"cc0{i % 3 + 1}",
+            **({"depends_on": [f"t{i - 1:04d}"]} if i % 10 else {}),
+        }
+        for i in range(count)
+    ]
+
+
+def client_for(sandbox, login: str = "maintainer", **kwargs) -> RepoClient:
+    return connect(
+        repo=sandbox.repo,
+        api_url=sandbox.api_url,
+        token=sandbox.token(login),
+        seconds_between_requests=0,
+        seconds_between_writes=0,
+        **kwargs,
+    )
+
+
+def run_sync(sandbox, root: Path, *, client: RepoClient | None = None, **overrides):
+    settings = ManagerSettings(root=root, manager_login="maintainer", max_writes_per_minute=0, **overrides)
+    client = client or client_for(sandbox)
+    return sync(client, load_manifests(root), settings), client
+
+
+def all_issues(sandbox):
+    return client_for(sandbox).list_issues(state="all")
+
+
+def task_ids(issues) -> list[str]:
+    return [read_task_marker(issue.body).id for issue in issues if read_task_marker(issue.body)]
+
+
+@pytest.fixture
+def root(tmp_path):
+    return tmp_path / "repo"
+
+
+def test_examples_sync_creates_issues_with_dependencies_and_parts(sandbox, root):
+    examples = Path(__file__).parents[1] / "examples"
+    (root / ".github").mkdir(parents=True)
+    (root / ".github/ccc").symlink_to(examples, target_is_directory=True)
+
+    result, _ = run_sync(sandbox, root)
+
+    issues = {read_task_marker(i.body).id: i for i in all_issues(sandbox)}
+    assert "legacy-login" not in issues  # closed in the manifest: never created
+    assert result.plan.count("create") == 10
+    auth, schema = issues["auth"], issues["db-schema"]
+    assert read_task_marker(auth.body).deps == (schema.number,)
+    assert "blocked" in auth.labels and "blocked" not in schema.labels
+    assert {"cc02", "backend", "priority-high"} <= set(auth.labels)
+    dashboard = issues["dashboard"]
+    parts = [issues["dashboard/backend"].number, issues["dashboard/frontend"].number]
+    assert read_task_marker(dashboard.body).parts == tuple(parts)
+    assert all(f"- [ ] #{n}" in dashboard.body for n in parts)
+    assert read_task_marker(issues["dashboard/frontend"].body).parent == dashboard.number
+    linked = client_for(sandbox).list_sub_issues(dashboard.number)
+    assert [i.number for i in linked] == parts
+    assert "any" in issues["ci-cache"].labels
+
+
+def test_thousand_tasks_sync_exactly_once_and_resync_is_free(sandbox, root):
+    write_manifest(root, many_tasks(BIG))
+
+    first, _ = run_sync(sandbox, root)
+    issues = all_issues(sandbox)
+    assert len(issues) == BIG
+    assert sorted(task_ids(issues)) == [f"t{i:04d}" for i in range(BIG)]
+    assert first.requests["by_operation"]["create_issue"] == BIG
+
+    sandbox.reset_stats()
+    second, client = run_sync(sandbox, root)
+    assert client.counter.writes == 0
+    assert client.counter.total <= 11
+    assert sandbox.stats()["writes"] == 0
+    assert second.plan.count("unchanged") == BIG
+
+    tasks = many_tasks(BIG)
+    tasks[500]["body"] = "Do thing 500, differently"
+    write_manifest(root, tasks)
+    sandbox.reset_stats()
+    third, client = run_sync(sandbox, root)
+    assert [row.task_id for row in third.plan.rows if row.action != "unchanged"] == ["t0500"]
+    assert client.counter.snapshot()["by_operation"].get("update_issue") == 1
+    assert client.counter.writes == 1
+
+
+def test_thousand_tasks_with_failing_creates_make_no_duplicate(sandbox, root):
+    write_manifest(root, many_tasks(BIG))
+    # 502 before the write (nothing created) and after it (created, but the answer is lost).
+    rules = [
+        {"kind": kind, "status": 502, "rate": 0.02, "methods": ["POST"], "route": CREATE_ROUTE}
+        for kind in ("status", "commit_then_fail")
+    ]
+    sandbox.faults(rules, seed=7)
+
+    result, _ = run_sync(sandbox, root)
+
+    assert all(rule["applied"] >= 5 for rule in sandbox.control("GET", "faults")["rules"])
+    sandbox.clear_faults()
+    issues = all_issues(sandbox)
+    assert len(issues) == BIG
+    assert len(set(task_ids(issues))) == BIG
+    assert result.plan.count("create") == BIG
+
+
+def test_sync_killed_halfway_resumes_without_duplicates(sandbox, root):
+    write_manifest(root, many_tasks(60))
+    env = {**os.environ, "GITHUB_TOKEN": sandbox.token("maintainer")}
+    command = [
+        sys.executable,
+        "-m",
+        "ccc",
+        "manager",
+        "sync",
+        "--root",
+        str(root),
+        "--repo",
+        sandbox.repo,
+        "--api-url",
+        sandbox.api_url,
+        "--manager-login",
+        "maintainer",
+        "--max-writes-per-minute",
+        "1200",
+    ]
+    with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as process:
+        while len(all_issues(sandbox)) < 20 and process.poll() is None:
+            time.sleep(0.05)
+        process.kill()
+    assert 20 <= len(all_issues(sandbox)) < 60
+
+    run_sync(sandbox, root)
+
+    assert sorted(task_ids(all_issues(sandbox))) == [f"t{i:04d}" for i in range(60)]
+
+
+def test_removed_task_is_closed_as_not_planned_with_a_comment(sandbox, root):
+    tasks = many_tasks(3)
+    write_manifest(root, tasks)
+    run_sync(sandbox, root)
+    write_manifest(root, tasks[:2])
+
+    result, _ = run_sync(sandbox, root)
+
+    [closed] = [row for row in result.plan.rows if row.action == "close"]
+    issue = client_for(sandbox).get_issue(closed.number)
+    assert (issue.state, issue.state_reason) == ("closed", "not_planned")
+    [comment] = client_for(sandbox).list_comments(closed.number)
+    assert "t0002" in comment.body and "removed from the manifest" in comment.body
+
+    write_manifest(root, tasks)
+    run_sync(sandbox, root)
+    assert client_for(sandbox).get_issue(closed.number).state == "open"
+
+
+def test_labels_people_added_survive_an_edit(sandbox, root):
+    tasks = many_tasks(1)
+    write_manifest(root, tasks)
+    run_sync(sandbox, root)
+    client_for(sandbox).add_labels(1, ["needs-design"])
+    write_manifest(root, [{**tasks[0], "worker": "cc03", "labels": ["ui"]}])
+
+    run_sync(sandbox, root)
+
+    assert set(client_for(sandbox).get_issue(1).labels) == {"needs-design", "cc03", "ui", "priority-normal"}
+
+
+def test_second_sync_of_a_small_manifest_costs_the_listing_and_the_label_check(sandbox, root):
+    write_manifest(root, many_tasks(30))
+    run_sync(sandbox, root)
+
+    _, client = run_sync(sandbox, root)
+
+    assert client.counter.by_operation() == {"list_labels": 1, "list_managed": 1}
+
+
+def test_forged_task_marker_from_another_author_is_ignored(sandbox, root):
+    write_manifest(root, many_tasks(1))
+    run_sync(sandbox, root)
+    forged_body = client_for(sandbox).get_issue(1).body
+    client_for(sandbox, "outside-triager").create_issue(title="Task 0", body=forged_body, marker="t0000")
+    client_for(sandbox).update_issue(1, state="closed", state_reason="not_planned")
+
+    result, _ = run_sync(sandbox, root)
+
+    assert result.plan.rows[0].number == 1  # still our own issue, not the forgery (#2)
+    assert client_for(sandbox).get_issue(2).state == "open"
+
+
+def test_sync_that_makes_work_available_wakes_the_workers(sandbox, root):
+    write_manifest(root, many_tasks(2))
+
+    result, _ = run_sync(sandbox, root, dispatch_event="ccc-work")
+
+    assert result.dispatched == ("cc01",)  # t0001 (cc02) is blocked by t0000
+    [event] = sandbox.events()
+    assert event["payload"]["event_type"] == "ccc-work"
+    assert event["payload"]["client_payload"] == {"workers": ["cc01"]}
+    run_sync(sandbox, root, dispatch_event="ccc-work")
+    assert len(sandbox.events()) == 1  # nothing new: no wake-up
+
+
+def test_dry_run_counts_writes_but_makes_none(sandbox, root):
+    write_manifest(root, many_tasks(5))
+
+    _, client = run_sync(sandbox, root, client=client_for(sandbox, dry_run=True))
+
+    assert client.counter.writes > 5
+    assert all_issues(sandbox) == []
+    assert sandbox.stats()["writes"] == 0
