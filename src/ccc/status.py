@@ -216,7 +216,7 @@ def table_rows(status: QueueStatus) -> list[tuple[str, ...]]:
             f"#{task.number}",
             task.task_id,
             task.state.value,
-            task.holder or task.worker or "",
+            task.holder or task.worker or ("parts" if task.is_parent else ""),
             str(task.attempt or ""),
             task.lease(status.at),
             pr_cell(task.pr),
@@ -290,6 +290,10 @@ class LiveView:
                 self.stream.write(prefix + line + "\n")
         self._last = status
         self.stream.flush()
+
+    def detach(self) -> None:
+        """Something else was written below the frame: draw the next one after it, leaving this one."""
+        self._height = 0
 
     def _redraw(self, lines: list[str]) -> None:
         # Back to the first line of the previous frame, rewrite each line, clear what is left below.

@@ -17,6 +17,8 @@ from pathlib import Path
 from ccc.sandbox.process import SandboxProcess
 
 STOP_GRACE_SECONDS = 10
+# A crashed worker is started again, as its schedule would on a runner, at most this many times.
+MAX_RESTARTS = 5
 
 
 def worker_login(label: str) -> str:
@@ -32,7 +34,7 @@ class WorkerPlan:
     agent: Path
     pace: float = 0.3
     interval: float = 1.0
-    lease_minutes: float = 2.0
+    lease_minutes: float = 0.5  # short, so a crashed worker's task is taken over within the demo
 
     def agent_command(self) -> str:
         return f"{shlex.quote(sys.executable)} {shlex.quote(str(self.agent))} --pace {self.pace}"
@@ -51,8 +53,6 @@ class WorkerPlan:
             "--loop",
             "--interval",
             str(self.interval),
-            "--max-tasks",
-            "0",
             "--worker",
             self.label,
             "--repo",
@@ -71,6 +71,9 @@ class WorkerPlan:
             str(self.lease_minutes),
             "--progress-interval",
             "1",
+            # The sandbox has no secondary rate limit to respect; GitHub asks for a second between writes.
+            "--write-pacing",
+            "0",
         ]
 
 
@@ -81,8 +84,12 @@ class Fleet:
         self.sandbox = sandbox
         self.data_dir = Path(data_dir) / "workers"
         self.processes: dict[str, subprocess.Popen] = {}
+        self.plans: dict[str, WorkerPlan] = {}
+        self.restarts: dict[str, int] = {}
 
     def start(self, plan: WorkerPlan) -> subprocess.Popen:
+        self.plans[plan.label] = plan
+        self.restarts.setdefault(plan.label, 0)
         workdir = self.data_dir / plan.label
         workdir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "GITHUB_TOKEN": self.sandbox.token(worker_login(plan.label)), "PYTHONUNBUFFERED": "1"}
@@ -99,6 +106,21 @@ class Fleet:
             )
         self.processes[plan.label] = process
         return process
+
+    def restart_crashed(self) -> list[tuple[str, int, str]]:
+        """Start again every worker that exited, while it has restarts left; (label, exit code, last error)."""
+        restarted = []
+        for label, code in self.exited().items():
+            if self.restarts[label] < MAX_RESTARTS:
+                restarted.append((label, code, self.last_error(label)))
+                self.restarts[label] += 1
+                self.start(self.plans[label])
+        return restarted
+
+    def last_error(self, label: str) -> str:
+        """The last `error:` line of a worker's log (what the CLI printed before exiting)."""
+        lines = [line for line in self.log_tail(label, 40).splitlines() if line.startswith("error:")]
+        return lines[-1] if lines else "no error line"
 
     def log_path(self, label: str) -> Path:
         return self.data_dir / f"{label}.log"

@@ -24,7 +24,7 @@ from ccc.client import connect
 from ccc.demo.example import build_tree, check_example, example_dir, push_tree, worker_label
 from ccc.demo.faults import fault_rules
 from ccc.demo.fleet import Fleet, WorkerPlan, worker_login
-from ccc.errors import CccError, InputError
+from ccc.errors import CccError, InputError, TransientError
 from ccc.protocol.markers import DASHBOARD_MARKER
 from ccc.protocol.states import TaskState
 from ccc.sandbox.process import SandboxProcess
@@ -120,9 +120,9 @@ class Demo:
         self.client = connect(repo=sandbox.repo, api_url=sandbox.api_url, token=sandbox.token(MANAGER_LOGIN))
         self.manager = Manager(sandbox, self.tree, data_dir / "manager.log")
         self.fleet = Fleet(sandbox, data_dir)
+        self.view = LiveView(say.out, terminal=settings.terminal)
 
     def run(self) -> DemoResult:
-        started = time.monotonic()
         self.say(f"sandbox up: {self.sandbox.api_url} (data in {self.data_dir})")
         build_tree(self.example, self.tree, tasks=self.settings.tasks, workers=len(self.labels))
         sha = push_tree(self.tree, self.sandbox.clone_url(MANAGER_LOGIN), self.data_dir / "push")
@@ -138,45 +138,60 @@ class Demo:
             process = self.fleet.start(plan)
             self.say(f"worker {plan.label} started (pid {process.pid}, log {self.fleet.log_path(plan.label)})")
         try:
-            status = self.watch(started)
+            self.watch()
         finally:
             self.fleet.stop()
         self.sandbox.clear_faults()
-        self.manager.run("summarize")  # completes coordinated parents whose parts are all done
+        try:
+            self.manager.run("summarize")  # completes coordinated parents whose parts are all done
+        except CccError as exc:
+            self.note(exc.message)
         status = StatusReader(self.client).read()
         dashboard = self.write_dashboard()
-        return self.finish(status, dashboard, time.monotonic() - started)
+        return self.finish(status, dashboard, self.say.elapsed)
 
-    def watch(self, started: float) -> QueueStatus:
+    def watch(self) -> QueueStatus | None:
         """Refresh the live view until every task settled, time ran out, or no worker is left."""
         reader = StatusReader(self.client)
-        view = LiveView(self.say.out, terminal=self.settings.terminal)
         summarizer = Background(lambda: self.manager.run("summarize"))
-        completed = 0
+        status, completed = None, 0
         while True:
-            status = reader.read()
-            elapsed = time.monotonic() - started
-            view.show(status, footer=[self.footer(elapsed)], prefix=f"[{elapsed:5.1f}s] ")
-            done = status.counts()[TaskState.COMPLETED.value]
-            if done > completed:
-                completed = done
-                summarizer.request()  # the manager's cron: unblock dependents, complete parents
-            if settled(status):
+            status = self.read_quietly(reader) or status
+            if status is not None:
+                self.view.show(status, footer=[self.footer()], prefix=self.say.stamp)
+                done = status.counts()[TaskState.COMPLETED.value]
+                if done > completed:
+                    completed = done
+                    summarizer.request()  # the manager's cron: unblock dependents, complete parents
+                if settled(status):
+                    return status
+            if self.say.elapsed > self.settings.timeout:
+                self.note(f"timed out after {short_duration_seconds(self.say.elapsed)}")
                 return status
-            if elapsed > self.settings.timeout:
-                self.say(f"timed out after {short_duration_seconds(elapsed)}")
-                return status
+            for label, code, error in self.fleet.restart_crashed():
+                self.note(f"worker {label} exited ({code}; {error}): started again, as its schedule would")
             if not self.fleet.running():
-                self.say("every worker exited: " + "; ".join(f"{k} exit {v}" for k, v in self.fleet.exited().items()))
-                for label in self.labels:
-                    self.say(f"--- {label} log (tail) ---\n{self.fleet.log_tail(label)}")
+                self.note("no worker left: " + "; ".join(f"{k} exit {v}" for k, v in self.fleet.exited().items()))
                 return status
             time.sleep(REFRESH_SECONDS)
 
-    def footer(self, elapsed: float) -> str:
+    def note(self, line: str) -> None:
+        """A line between live frames: the next frame is drawn below it instead of over it."""
+        self.say(line)
+        self.view.detach()
+
+    @staticmethod
+    def read_quietly(reader: StatusReader) -> QueueStatus | None:
+        """A fresh snapshot, or None when the API keeps failing (injected faults hit the demo too)."""
+        try:
+            return reader.read()
+        except TransientError:
+            return None
+
+    def footer(self) -> str:
         running = self.fleet.running()
         return (
-            f"{short_duration_seconds(elapsed)} · workers running: {', '.join(running) or 'none'}"
+            f"{short_duration_seconds(self.say.elapsed)} · workers running: {', '.join(running) or 'none'}"
             f" · faults: {self.settings.faults}"
         )
 
@@ -192,7 +207,9 @@ class Demo:
     def finish(self, status: QueueStatus, dashboard: Path | None, seconds: float) -> DemoResult:
         stats = self.sandbox.stats()
         ok = status.all_completed
-        self.say.block(render_table(status))
+        self.view.show(status, footer=[f"done in {short_duration_seconds(seconds)}"], prefix=self.say.stamp)
+        if not self.view.terminal:
+            self.say.block(render_table(status))
         if dashboard:
             self.say.block(["", f"--- dashboard ({dashboard}) ---", dashboard.read_text(encoding="utf-8")])
         pulls = sum(1 for task in status.tasks if task.pr)
@@ -300,13 +317,22 @@ class Background:
 
 
 class Narrator:
-    """The demo's own lines on stdout (the live view shares the stream)."""
+    """The demo's own lines on stdout (the live view shares the stream), stamped with the time since the start."""
 
     def __init__(self, out: TextIO):
         self.out = out
+        self.started = time.monotonic()
+
+    @property
+    def stamp(self) -> str:
+        return f"[{time.monotonic() - self.started:5.1f}s] "
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
 
     def __call__(self, line: str) -> None:
-        self.out.write(f"ccc demo: {line}\n")
+        self.out.write(f"{self.stamp}{line}\n")
         self.out.flush()
 
     def block(self, lines: list[str]) -> None:
