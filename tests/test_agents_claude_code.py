@@ -88,7 +88,8 @@ def test_scripted_run_reports_files_commands_turns_cost_tokens_and_summary(claud
     assert transcript[0]["subtype"] == "init" and transcript[-1]["type"] == "result"
     first_prompt = fake.message_requests[0]["body"]["messages"][0]["content"][-1]["text"]
     assert first_prompt == "--not-a-flag: say `hi` $(whoami)"
-    assert '"hello' in tool_results(fake)[1]
+    results = tool_results(fake)
+    assert '"hello' in results[1] and "Todos have been modified" in results[2]
     checklist = seen[-1]
     assert "- [x] `hello.txt`" in checklist
     assert "- [x] `cat hello.txt`" in checklist
@@ -223,7 +224,7 @@ def test_environment_is_clean_and_carries_the_anthropic_credentials(tmp_path: Pa
     assert env["HOME"] == str(tmp_path) and env["CLAUDE_CONFIG_DIR"] == str(tmp_path / ".claude")
     assert env["ANTHROPIC_API_KEY"] == "sk-test" and env["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:1"
     assert env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] == "1" and env["DISABLE_TELEMETRY"] == "1"
-    assert env["CLAUDE_CODE_MAX_RETRIES"] == "0"
+    assert env["CLAUDE_CODE_MAX_RETRIES"] == "0" and env["CLAUDE_CODE_ENABLE_TASKS"] == "0"
     assert env["CCC_ISSUE_NUMBER"] == "7" and env["LANG"] == "C.UTF-8"
     assert "CLAUDE_CODE_OAUTH_TOKEN" not in env
 
@@ -234,7 +235,7 @@ def test_command_line_puts_the_prompt_after_the_options(claude_cli: str) -> None
     command = build_command("-p --danger", settings)
 
     assert command[-2:] == ["--", "-p --danger"]
-    assert command[command.index("--allowedTools") + 1] == "Bash,Read,Edit,Write"
+    assert command[command.index("--allowedTools") + 1] == "Bash,Read,Edit,Write,TodoWrite"
     assert command[command.index("--max-turns") + 1] == "7"
     assert command[command.index("--model") + 1] == "sonnet"
     assert command[command.index("--max-budget-usd") + 1] == "2.5"

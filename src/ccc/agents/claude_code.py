@@ -17,7 +17,7 @@ from typing import IO
 from ccc.agents.proctree import kill_process_tree
 from ccc.agents.progress import Progress
 from ccc.agents.report import AgentReport, Outcome, Stop, build_report
-from ccc.agents.stream import StreamParser
+from ccc.agents.stream import TODO_TOOL, StreamParser
 from ccc.errors import InputError
 
 # The version the tests run against (tools/claude/package-lock.json pins it).
@@ -25,6 +25,9 @@ TESTED_VERSION = "2.1.330"
 DEFAULT_ALLOWED_TOOLS = ("Bash", "Read", "Edit", "Write")
 # Keeps the CLI from contacting anything but the Messages API (update checks, telemetry, error reports).
 QUIET_ENV = {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_TELEMETRY": "1"}
+# 2.1.x turns its TodoWrite checklist off in favour of background-task tools unless told otherwise; the
+# todo list is what the status comment shows, and TodoWrite changes nothing, so it is always allowed.
+CHECKLIST_ENV = {"CLAUDE_CODE_ENABLE_TASKS": "0"}
 # What a shell needs from the worker's environment; everything else (GitHub tokens above all) stays out.
 PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
 # Linux caps one argv string at 128 KiB (MAX_ARG_STRLEN); the prompt travels as one.
@@ -107,7 +110,7 @@ def build_command(prompt: str, settings: ClaudeCodeSettings) -> list[str]:
         "--include-partial-messages",
         "--no-session-persistence",
         "--allowedTools",
-        ",".join(settings.allowed_tools),
+        ",".join(dict.fromkeys((*settings.allowed_tools, TODO_TOOL))),
         "--max-turns",
         str(settings.max_turns),
     ]
@@ -126,7 +129,7 @@ def build_env(
     """A clean environment: a throwaway HOME, the quieting switches, the Anthropic credential and nothing else."""
     env = {name: base_env[name] for name in PASSTHROUGH_ENV if name in base_env}
     env |= dict(extra_env)
-    env |= {"HOME": str(home), "CLAUDE_CONFIG_DIR": str(home / ".claude")} | QUIET_ENV
+    env |= {"HOME": str(home), "CLAUDE_CONFIG_DIR": str(home / ".claude")} | QUIET_ENV | CHECKLIST_ENV
     optional = {
         "ANTHROPIC_API_KEY": settings.api_key,
         "CLAUDE_CODE_OAUTH_TOKEN": settings.oauth_token,
