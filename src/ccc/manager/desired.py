@@ -50,6 +50,7 @@ def desire(task: Task, manifest: Manifest, numbers: Mapping[str, int], settings:
         parts=tuple(numbers[part.id] for part in parts if part.id in numbers),
         owned_labels=labels,
         retired=task.state == "closed",
+        worker=settings.worker_label(task.worker),
     )
     text = render(
         ISSUE_BODY_TEMPLATE,

@@ -32,6 +32,7 @@ class TaskMarker:
     # "manifest": `uid()` relies on "id" and "manifest" being adjacent in the rendered JSON.)
     owned_labels: tuple[str, ...] = ()
     retired: bool = False  # closed by the manager (removed or `state: closed`), so re-adding reopens it
+    worker: str | None = None  # the routing label (cc02, or the pool's), so reports group tasks by worker
 
     def render(self) -> str:
         data = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -71,6 +72,7 @@ def read_task_marker(body: str) -> TaskMarker | None:
             parts=tuple(int(n) for n in data.get("parts", ())),
             owned_labels=tuple(str(s) for s in data.get("owned_labels", ())),
             retired=bool(data.get("retired", False)),
+            worker=str(data["worker"]) if data.get("worker") else None,
         )
     except (ValueError, KeyError, TypeError):
         return None
