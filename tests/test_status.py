@@ -12,7 +12,7 @@ from ccc.cli import main
 from ccc.client import RepoClient, connect
 from ccc.protocol.claims import ClaimKind, ClaimRecord, ClaimStore
 from ccc.protocol.markers import TaskMarker, with_task_marker
-from ccc.protocol.states import TaskState, worker_label_spec
+from ccc.protocol.states import TaskState
 from ccc.status import LiveView, QueueStatus, StatusReader, TaskStatus, change_lines, fit_height, render_table
 
 LEASE = timedelta(minutes=5)
@@ -20,14 +20,11 @@ LEASE = timedelta(minutes=5)
 
 @pytest.fixture
 def client(sandbox) -> RepoClient:
-    made = connect(repo=sandbox.repo, api_url=sandbox.api_url, token=sandbox.token("maintainer"))
-    for spec in (worker_label_spec("cc01"), worker_label_spec("cc02")):
-        made.create_label(spec.name, spec.color, spec.description)
-    return made
+    return connect(repo=sandbox.repo, api_url=sandbox.api_url, token=sandbox.token("maintainer"))
 
 
 def task_issue(client: RepoClient, task_id: str, *, worker: str = "cc01", labels: tuple[str, ...] = ()) -> int:
-    marker = TaskMarker(id=task_id, manifest=".github/ccc/tasks.yml", hash="0" * 64)
+    marker = TaskMarker(id=task_id, manifest=".github/ccc/tasks.yml", hash="0" * 64, worker=worker)
     issue = client.create_issue(
         title=f"Task {task_id}",
         body=with_task_marker(f"Do {task_id}.", marker),
@@ -68,7 +65,7 @@ def test_status_shows_state_worker_attempt_and_pr_of_every_managed_issue(client)
     assert not status.all_completed
 
 
-def test_a_second_read_of_an_unchanged_queue_costs_only_the_three_listings(client):
+def test_a_second_read_of_an_unchanged_queue_costs_only_the_two_listings(client):
     number = task_issue(client, "held", labels=("in-progress",))
     ClaimStore(client).claim(number, worker="cc01", run_id="1", run_url="", lease=LEASE)
     reader = StatusReader(client)
@@ -76,8 +73,8 @@ def test_a_second_read_of_an_unchanged_queue_costs_only_the_three_listings(clien
     first = reader.read()
     second = reader.read()
 
-    assert first.requests == 4  # issues, labels, claim refs, one claim commit
-    assert second.requests == 3
+    assert first.requests == 3  # issues, claim refs, one claim commit
+    assert second.requests == 2
 
 
 def test_an_expired_lease_is_reported_and_no_longer_counts_as_held(client):

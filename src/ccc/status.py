@@ -1,6 +1,6 @@
 """`ccc status`: the queue by state, who holds what, lease ages and PRs, read from issues and claim refs.
 
-A snapshot costs three listings (issues, labels, claim refs) plus one commit read per claim head
+A snapshot costs two listings (issues, claim refs) plus one commit read per claim head
 not seen before: claim commits are content-addressed and never change, so a watching reader keeps
 them and an unchanged queue costs only the listings.
 """
@@ -18,7 +18,7 @@ from typing import TextIO
 from ccc.client import Issue, RepoClient
 from ccc.protocol.claims import DEFAULT_NAMESPACE, ClaimRecord, utcnow
 from ccc.protocol.markers import read_task_marker
-from ccc.protocol.states import Labels, TaskState, worker_label_spec
+from ccc.protocol.states import Labels, TaskState
 
 COLUMNS = ("#", "task", "state", "worker", "attempt", "lease", "PR")
 STATE_COLOURS = {
@@ -136,9 +136,8 @@ class StatusReader:
     def read(self, now: datetime | None = None) -> QueueStatus:
         before = self.client.counter.total
         issues = [issue for issue in self._issues() if read_task_marker(issue.body)]
-        workers = self._worker_labels()
         heads = self._claim_heads()
-        tasks = tuple(self._task(issue, workers, heads.get(issue.number)) for issue in issues)
+        tasks = tuple(self._task(issue, heads.get(issue.number)) for issue in issues)
         return QueueStatus(
             repo=self.client.full_name,
             at=now or utcnow(),
@@ -149,14 +148,6 @@ class StatusReader:
     def _issues(self) -> list[Issue]:
         found = self.client.list_issues(state="all", operation="status_issues")
         return [issue for issue in found if not issue.is_pull_request]
-
-    def _worker_labels(self) -> set[str]:
-        """Labels created as worker labels (their description says so), e.g. cc01, cc02."""
-        return {
-            label.name
-            for label in self.client.list_labels()
-            if label.description == worker_label_spec(label.name).description
-        }
 
     def _claim_heads(self) -> dict[int, str]:
         prefix = self.namespace.rstrip("/") + "/"
@@ -174,15 +165,14 @@ class StatusReader:
             self._records[sha] = ClaimRecord.from_message(self.client.get_commit(sha).message)
         return self._records[sha]
 
-    def _task(self, issue: Issue, workers: set[str], head: str | None) -> TaskStatus:
+    def _task(self, issue: Issue, head: str | None) -> TaskStatus:
         marker = read_task_marker(issue.body)
-        routed = [label for label in issue.labels if label in workers]
         return TaskStatus(
             number=issue.number,
             task_id=marker.id if marker else "",
             title=issue.title,
             state=self.labels.state_of(issue.labels, issue.state),
-            worker=routed[0] if routed else None,
+            worker=marker.worker,
             claim=self._record(head),
             url=issue.html_url,
             is_parent=bool(marker and marker.parts),
