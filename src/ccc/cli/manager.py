@@ -134,7 +134,12 @@ def settings_from(args) -> ManagerSettings:
 
 def dispatch(args) -> int:
     settings = settings_from(args)
-    use_case = {"plan": run.run_plan, "sync": run.run_sync}[args.manager_command]
+    use_case = {
+        "plan": run.run_plan,
+        "sync": run.run_sync,
+        "summarize": run.run_summarize,
+        "reap": run.run_reap,
+    }[args.manager_command]
     try:
         return use_case(settings, as_json=args.json)
     except ManifestError as error:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import logging
 
-from ccc.actions_io import append_summary, set_output
+from ccc.actions_io import append_summary
 from ccc.client import RepoClient, connect
+from ccc.manager.dashboard import job_summary
 from ccc.manager.deps import task_states
 from ccc.manager.markdown import cell
 from ccc.manager.plan import Action, Plan, plan
+from ccc.manager.reap import reap_leases
 from ccc.manager.settings import ManagerSettings
+from ccc.manager.summarize import summarize
 from ccc.manager.sync import read_inventory, sync
 from ccc.manifest import Manifest, load_manifests
 from ccc.render import render
@@ -92,10 +95,27 @@ def plan_markdown(title: str, result: Plan, *, applied: bool) -> str:
 
 
 def report(title: str, result: Plan, payload: dict, *, as_json: bool, applied: bool) -> None:
-    """The table on stdout (or JSON with --json) and in the job summary; JSON as the `result` output."""
+    """The table on stdout (or JSON with --json) and in the job summary."""
     markdown = plan_markdown(title, result, applied=applied)
     print(json.dumps(payload, indent=2) if as_json else markdown)
     append_summary(markdown)
-    set_output("result", payload)
-    for action, count in result.counts().items():
-        set_output(action, str(count))
+
+
+def run_summarize(settings: ManagerSettings, *, as_json: bool, client: RepoClient | None = None) -> int:
+    """The dashboard in the job summary (and on stdout), the dashboard issue updated; JSON with --json."""
+    client = client or client_for(settings, dry_run=settings.dry_run)
+    result = summarize(client, settings)
+    log.info("summarize cost %s", json.dumps(result.requests["by_operation"]))
+    markdown = job_summary(result.dashboard, settings)
+    append_summary(markdown)
+    print(json.dumps(result.to_json(), indent=2) if as_json else markdown)
+    return 0
+
+
+def run_reap(settings: ManagerSettings, *, as_json: bool, client: RepoClient | None = None) -> int:
+    client = client or client_for(settings, dry_run=settings.dry_run)
+    reaped = reap_leases(client, settings)
+    payload = {"reaped": [r.to_json() for r in reaped], "requests": client.counter.snapshot()}
+    lines = [f"#{r.number}: lease of {r.worker} expired (attempt {r.attempt}): {r.outcome.value}" for r in reaped]
+    print(json.dumps(payload, indent=2) if as_json else "\n".join(lines) or "No expired leases.")
+    return 0

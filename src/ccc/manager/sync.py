@@ -14,10 +14,11 @@ from dataclasses import dataclass, replace
 from ccc.actions_io import annotate
 from ccc.client import Issue, RepoClient
 from ccc.errors import UnprocessableError
+from ccc.manager.apply import edited, write_edit
 from ccc.manager.deps import task_states
 from ccc.manager.inventory import Inventory, ManagedIssue, take_inventory
 from ccc.manager.pacing import Pacer
-from ccc.manager.plan import Action, IssueEdit, Plan, Row, plan_task, removed_rows, task_order
+from ccc.manager.plan import Action, Plan, Row, plan_task, removed_rows, task_order
 from ccc.manager.settings import ManagerSettings
 from ccc.manifest import Manifest
 from ccc.protocol.markers import comment_marker, read_task_marker
@@ -174,24 +175,11 @@ class Applier:
     def _edit(self, managed: ManagedIssue, row: Row) -> ManagedIssue:
         """Apply `row.edit`: one PATCH for fields, label deltas, assignees; a comment when retiring."""
         edit, number = row.edit, managed.number
-        if any(v is not None for v in (edit.title, edit.body, edit.state, edit.state_reason)):
-            self.pacer.wait()
-            self.client.update_issue(
-                number, title=edit.title, body=edit.body, state=edit.state, state_reason=edit.state_reason
-            )
-        if edit.add_labels:
-            self.pacer.wait()
-            self.client.add_labels(number, edit.add_labels)
-        for name in edit.remove_labels:
-            self.pacer.wait()
-            self.client.remove_label(number, name)
-        if edit.assignees:
-            self.pacer.wait()
-            self.client.add_assignees(number, edit.assignees)
+        write_edit(self.client, self.pacer, number, edit)
         if row.action is Action.CLOSE:
             self._comment_retired(managed, row)
         log.info("%s #%d (task %s): %s", row.action.value, number, row.task_id, "; ".join(row.reasons))
-        after = _edited(managed.issue, edit)
+        after = edited(managed.issue, edit)
         if edit.state == "closed" and edit.state_reason == "completed" and row.action is Action.UPDATE:
             self.states[number] = TaskState.COMPLETED
         return ManagedIssue(after, read_task_marker(after.body) or managed.marker)
@@ -209,18 +197,3 @@ class Applier:
         )
         self.pacer.wait()
         self.client.create_comment(managed.number, body, marker=marker)
-
-
-def _edited(issue: Issue, edit: IssueEdit) -> Issue:
-    """The issue as it is after `edit` (our local view; the next listing is the truth)."""
-    labels = [name for name in issue.labels if name not in edit.remove_labels]
-    labels += [name for name in edit.add_labels if name not in labels]
-    return replace(
-        issue,
-        title=edit.title if edit.title is not None else issue.title,
-        body=edit.body if edit.body is not None else issue.body,
-        state=edit.state or issue.state,
-        state_reason=edit.state_reason if edit.state else issue.state_reason,
-        labels=tuple(labels),
-        assignees=tuple(dict.fromkeys((*issue.assignees, *edit.assignees))),
-    )

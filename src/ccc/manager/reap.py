@@ -1,0 +1,138 @@
+"""Reaping: expired leases are taken over (compare-and-set), then released for a retry or failed for good.
+
+Uses the worker's takeover protocol, so a worker renewing at the same moment wins or loses cleanly:
+if its renewal lands first, `take_over_expired` finds no expired lease and the task is left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from ccc.client import RepoClient
+from ccc.manager.apply import write_edit
+from ccc.manager.deps import task_states
+from ccc.manager.inventory import ManagedIssue
+from ccc.manager.pacing import Pacer
+from ccc.manager.plan import IssueEdit
+from ccc.manager.settings import ManagerSettings
+from ccc.manager.sync import read_inventory
+from ccc.protocol.claims import ClaimKind, ClaimRecord, ClaimStore
+from ccc.protocol.markers import comment_marker
+from ccc.protocol.states import TaskState
+from ccc.render import render
+
+log = logging.getLogger(__name__)
+
+REAP_COMMENT_TEMPLATE = "manager_reap_comment.md.j2"
+REAPER = "ccc-manager"
+
+
+@dataclass(frozen=True)
+class Reaped:
+    number: int
+    worker: str  # whose lease expired
+    attempt: int
+    outcome: TaskState  # READY (released for a retry) or FAILED
+
+    def to_json(self) -> dict:
+        return {"issue": self.number, "worker": self.worker, "attempt": self.attempt, "outcome": self.outcome.value}
+
+
+class Reaper:
+    def __init__(self, client: RepoClient, claims: ClaimStore, settings: ManagerSettings, pacer: Pacer):
+        self.client = client
+        self.claims = claims
+        self.settings = settings
+        self.pacer = pacer
+
+    def reap(self, managed: ManagedIssue, record: ClaimRecord) -> Reaped | None:
+        """Release or fail one task whose last claim record (`record`) shows an expired lease."""
+        if record.kind is ClaimKind.RELEASE:
+            return self._fix_labels(managed, record, TaskState.READY)
+        if record.kind is ClaimKind.FAIL:
+            return self._fix_labels(managed, record, TaskState.FAILED)
+        claim = self.claims.take_over_expired(managed.number, by=REAPER)
+        if claim is None:
+            log.info("#%d: lease no longer expired (renewed or taken over): left alone", managed.number)
+            return None
+        reason = f"lease of {record.worker} expired at {record.lease_expires_at.isoformat()}"
+        if self.claims.attempts_left(claim.record):
+            claim = self.claims.release(claim, reason)
+            outcome = TaskState.READY
+        else:
+            claim = self.claims.fail(claim, reason)
+            outcome = TaskState.FAILED
+        reaped = self._fix_labels(managed, record, outcome)
+        self._comment(managed, record, outcome, nonce=claim.record.nonce)
+        log.info("#%d: %s (attempt %d, %s)", managed.number, reason, record.attempt, outcome.value)
+        return reaped
+
+    def _fix_labels(self, managed: ManagedIssue, record: ClaimRecord, outcome: TaskState) -> Reaped:
+        """Labels follow the claim: a released task is ready again, a failed one says so."""
+        add, remove = self.settings.labels.transition(managed.issue.labels, outcome)
+        write_edit(
+            self.client, self.pacer, managed.number, IssueEdit(add_labels=tuple(add), remove_labels=tuple(remove))
+        )
+        return Reaped(managed.number, record.worker, record.attempt, outcome)
+
+    def _comment(self, managed: ManagedIssue, record: ClaimRecord, outcome: TaskState, *, nonce: str) -> None:
+        marker = comment_marker("reaped", managed.number, nonce)
+        body = render(
+            REAP_COMMENT_TEMPLATE,
+            override_dir=self.settings.template_dir,
+            worker=record.worker,
+            attempt=record.attempt,
+            max_attempts=self.settings.max_attempts,
+            lease_expires_at=record.lease_expires_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            outcome="released" if outcome is TaskState.READY else "failed",
+            marker=marker,
+        )
+        self.pacer.wait()
+        self.client.create_comment(managed.number, body, marker=marker)
+
+
+def reap_expired(
+    reaper: Reaper,
+    current: dict[int, ManagedIssue],
+    states: dict[int, TaskState],
+    records: dict[int, ClaimRecord],
+    now: datetime,
+) -> list[Reaped]:
+    """Reap the in-progress tasks whose freshly read claim shows a lease that ran out (or none held)."""
+    reaped = []
+    for number, record in sorted(records.items()):
+        if states[number] is not TaskState.IN_PROGRESS:
+            continue
+        if not (record.is_expired(now) or record.kind in (ClaimKind.RELEASE, ClaimKind.FAIL)):
+            continue
+        outcome = reaper.reap(current[number], record)
+        if outcome is not None:
+            reaped.append(outcome)
+            states[number] = outcome.outcome
+    return reaped
+
+
+def reap_leases(
+    client: RepoClient,
+    settings: ManagerSettings,
+    *,
+    claims: ClaimStore | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+) -> list[Reaped]:
+    """`ccc manager reap`: read the claim of every in-progress task (2 requests each) and reap the expired."""
+    now = clock()
+    claims = claims or ClaimStore(client, namespace=settings.claims_namespace, max_attempts=settings.max_attempts)
+    inventory = read_inventory(client, settings)
+    current = inventory.by_number()
+    states = task_states(inventory, settings.labels)
+    records = {}
+    for number, state in states.items():
+        if state is TaskState.IN_PROGRESS and number in current:
+            record = claims.read(number)
+            if record is not None:
+                records[number] = record
+    pacer = Pacer(0 if client.dry_run else settings.max_writes_per_minute)
+    return reap_expired(Reaper(client, claims, settings, pacer), current, states, records, now)
