@@ -201,6 +201,8 @@ def test_the_demo_completes_every_task_with_one_pull_request_each_and_writes_the
     assert all(task.state is TaskState.COMPLETED for task in tasks.values()), log
     workers = [task for task in tasks.values() if not task.is_parent]
     assert sorted(closed_issue(pull.body) for pull in pulls) == sorted(task.number for task in workers)
-    assert result.dashboard is not None and "clean" in result.dashboard.read_text()
+    dashboard = result.dashboard.read_text()
+    assert "```mermaid" in dashboard
+    assert all(f"#{task.number}" in dashboard for task in tasks.values())
     assert "all tasks completed" in log
     assert "\x1b[" not in log  # plain lines off a terminal

@@ -25,7 +25,6 @@ from ccc.demo.example import build_tree, check_example, example_dir, push_tree, 
 from ccc.demo.faults import fault_rules
 from ccc.demo.fleet import Fleet, WorkerPlan, worker_login
 from ccc.errors import CccError, InputError, TransientError
-from ccc.protocol.markers import DASHBOARD_MARKER
 from ccc.protocol.states import TaskState
 from ccc.sandbox.process import SandboxProcess
 from ccc.status import LiveView, QueueStatus, StatusReader, render_table, short_duration
@@ -127,7 +126,7 @@ class Demo:
         build_tree(self.example, self.tree, tasks=self.settings.tasks, workers=len(self.labels))
         sha = push_tree(self.tree, self.sandbox.clone_url(MANAGER_LOGIN), self.data_dir / "push")
         self.say(f"pushed the example project to {self.sandbox.repo} (main at {sha[:12]})")
-        synced = self.manager.run("sync")
+        synced = self.manager.json("sync")
         self.say(f"manager sync: {describe_counts(synced.get('counts', {}))}")
         rules = fault_rules(self.settings.faults)
         if rules:
@@ -140,20 +139,17 @@ class Demo:
         try:
             self.watch()
         finally:
-            self.fleet.stop()
+            codes = self.fleet.stop()
+        self.note("workers stopped: " + ", ".join(f"{label} exit {code}" for label, code in codes.items()))
         self.sandbox.clear_faults()
-        try:
-            self.manager.run("summarize")  # completes coordinated parents whose parts are all done
-        except CccError as exc:
-            self.note(exc.message)
+        dashboard = self.summarize()
         status = StatusReader(self.client).read()
-        dashboard = self.write_dashboard()
         return self.finish(status, dashboard, self.say.elapsed)
 
     def watch(self) -> QueueStatus | None:
         """Refresh the live view until every task settled, time ran out, or no worker is left."""
         reader = StatusReader(self.client)
-        summarizer = Background(lambda: self.manager.run("summarize"))
+        summarizer = Background(lambda: self.manager.json("summarize"))
         status, completed = None, 0
         while True:
             status = self.read_quietly(reader) or status
@@ -195,14 +191,17 @@ class Demo:
             f" · faults: {self.settings.faults}"
         )
 
-    def write_dashboard(self) -> Path | None:
-        """The dashboard issue's body (summarize keeps it updated) as `<data>/dashboard.md`."""
-        for issue in self.client.list_issues(state="all", operation="demo_dashboard"):
-            if DASHBOARD_MARKER in issue.body and issue.author == MANAGER_LOGIN:
-                path = self.data_dir / "dashboard.md"
-                path.write_text(issue.body.replace(DASHBOARD_MARKER, "").strip() + "\n", encoding="utf-8")
-                return path
-        return None
+    def summarize(self) -> Path | None:
+        """The last summarize (completes coordinated parents whose parts are done): its dashboard, as a file."""
+        try:
+            markdown = self.manager.run("summarize")
+        except CccError as exc:
+            self.note(exc.message)
+            return None
+        path = self.data_dir / "dashboard.md"
+        path.write_text(markdown, encoding="utf-8")
+        self.note(f"manager summarize: dashboard written to {path}")
+        return path
 
     def finish(self, status: QueueStatus, dashboard: Path | None, seconds: float) -> DemoResult:
         stats = self.sandbox.stats()
@@ -252,7 +251,15 @@ class Manager:
         self.log = log
         self.lock = threading.Lock()
 
-    def run(self, command: str) -> dict:
+    def json(self, command: str) -> dict:
+        """Run `command` with --json; its decoded result ({} when it printed none)."""
+        try:
+            return json.loads(self.run(command, "--json"))
+        except json.JSONDecodeError:
+            return {}
+
+    def run(self, command: str, *flags: str) -> str:
+        """Run `ccc manager <command>`; its stdout. Raises CccError (log in `self.log`) when it fails."""
         argv = [
             sys.executable,
             "-m",
@@ -269,7 +276,7 @@ class Manager:
             MANAGER_LOGIN,
             "--max-writes-per-minute",
             "0",
-            "--json",
+            *flags,
         ]
         env = {**os.environ, "GITHUB_TOKEN": self.sandbox.token(MANAGER_LOGIN)}
         for name in ("GITHUB_ACTIONS", "GITHUB_REPOSITORY", "GITHUB_API_URL", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):
@@ -281,10 +288,7 @@ class Manager:
             log.write(done.stdout)
         if done.returncode != 0:
             raise CccError(f"ccc manager {command} failed (exit {done.returncode}); see {self.log}")
-        try:
-            return json.loads(done.stdout)
-        except json.JSONDecodeError:
-            return {}
+        return done.stdout
 
 
 class Background:
