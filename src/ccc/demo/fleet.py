@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ccc.demo.manager import child_env
 from ccc.sandbox.process import SandboxProcess
 
 STOP_GRACE_SECONDS = 10
@@ -92,9 +93,7 @@ class Fleet:
         self.restarts.setdefault(plan.label, 0)
         workdir = self.data_dir / plan.label
         workdir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "GITHUB_TOKEN": self.sandbox.token(worker_login(plan.label)), "PYTHONUNBUFFERED": "1"}
-        for name in ("GITHUB_ACTIONS", "GITHUB_REPOSITORY", "GITHUB_API_URL", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):
-            env.pop(name, None)  # the demo is not a workflow run, even when started from one
+        env = child_env(self.sandbox.token(worker_login(plan.label)))
         with open(self.log_path(plan.label), "ab") as log:
             process = subprocess.Popen(
                 plan.argv(self.sandbox, workdir),

@@ -7,13 +7,9 @@ sandbox only through its API and git, as on separate machines.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,13 +20,13 @@ from ccc.client import connect
 from ccc.demo.example import build_tree, check_example, example_dir, push_tree, worker_label
 from ccc.demo.faults import fault_rules
 from ccc.demo.fleet import Fleet, WorkerPlan, worker_login
+from ccc.demo.manager import MANAGER_LOGIN, Background, ManagerCommands
 from ccc.errors import CccError, InputError, TransientError
 from ccc.protocol.states import TaskState
 from ccc.sandbox.process import SandboxProcess
 from ccc.status import LiveView, QueueStatus, StatusReader, render_table, short_duration
 
 DEMO_REPO = "acme/widgets"
-MANAGER_LOGIN = "maintainer"
 SHIPPED_WORKERS = 3  # the shipped manifest routes tasks to cc01..cc03
 REFRESH_SECONDS = 0.5
 
@@ -117,7 +113,7 @@ class Demo:
         self.say = say
         self.tree = data_dir / "repository"
         self.client = connect(repo=sandbox.repo, api_url=sandbox.api_url, token=sandbox.token(MANAGER_LOGIN))
-        self.manager = Manager(sandbox, self.tree, data_dir / "manager.log")
+        self.manager = ManagerCommands(sandbox, self.tree, data_dir / "manager.log")
         self.fleet = Fleet(sandbox, data_dir)
         self.view = LiveView(say.out, terminal=settings.terminal)
 
@@ -126,7 +122,7 @@ class Demo:
         build_tree(self.example, self.tree, tasks=self.settings.tasks, workers=len(self.labels))
         sha = push_tree(self.tree, self.sandbox.clone_url(MANAGER_LOGIN), self.data_dir / "push")
         self.say(f"pushed the example project to {self.sandbox.repo} (main at {sha[:12]})")
-        synced = self.manager.json("sync")
+        synced = self.manager.result("sync")
         self.say(f"manager sync: {describe_counts(synced.get('counts', {}))}")
         rules = fault_rules(self.settings.faults)
         if rules:
@@ -140,7 +136,10 @@ class Demo:
             self.watch()
         finally:
             codes = self.fleet.stop()
-        self.note("workers stopped: " + ", ".join(f"{label} exit {code}" for label, code in codes.items()))
+        # A negative code is the signal that stopped it (ours); anything else, the worker chose.
+        self.note(
+            "workers stopped: " + ", ".join(f"{k}" + (f" (exit {v})" if v >= 0 else "") for k, v in codes.items())
+        )
         self.sandbox.clear_faults()
         dashboard = self.summarize()
         status = StatusReader(self.client).read()
@@ -149,7 +148,7 @@ class Demo:
     def watch(self) -> QueueStatus | None:
         """Refresh the live view until every task settled, time ran out, or no worker is left."""
         reader = StatusReader(self.client)
-        summarizer = Background(lambda: self.manager.json("summarize"))
+        summarizer = Background(lambda: self.manager.result("summarize"))
         status, completed = None, 0
         while True:
             status = self.read_quietly(reader) or status
@@ -240,84 +239,6 @@ def describe_counts(counts: dict) -> str:
 
 def short_duration_seconds(seconds: float) -> str:
     return short_duration(timedelta(seconds=seconds))
-
-
-class Manager:
-    """Runs `ccc manager …` as its own process, as the manager's workflow would, with the manager's token."""
-
-    def __init__(self, sandbox: SandboxProcess, root: Path, log: Path):
-        self.sandbox = sandbox
-        self.root = root
-        self.log = log
-        self.lock = threading.Lock()
-
-    def json(self, command: str) -> dict:
-        """Run `command` with --json; its decoded result ({} when it printed none)."""
-        try:
-            return json.loads(self.run(command, "--json"))
-        except json.JSONDecodeError:
-            return {}
-
-    def run(self, command: str, *flags: str) -> str:
-        """Run `ccc manager <command>`; its stdout. Raises CccError (log in `self.log`) when it fails."""
-        argv = [
-            sys.executable,
-            "-m",
-            "ccc",
-            "manager",
-            command,
-            "--root",
-            str(self.root),
-            "--repo",
-            self.sandbox.repo,
-            "--api-url",
-            self.sandbox.api_url,
-            "--manager-login",
-            MANAGER_LOGIN,
-            "--max-writes-per-minute",
-            "0",
-            *flags,
-        ]
-        env = {**os.environ, "GITHUB_TOKEN": self.sandbox.token(MANAGER_LOGIN)}
-        for name in ("GITHUB_ACTIONS", "GITHUB_REPOSITORY", "GITHUB_API_URL", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):
-            env.pop(name, None)
-        with self.lock, open(self.log, "a", encoding="utf-8") as log:
-            log.write(f"$ ccc manager {command}\n")
-            log.flush()
-            done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=log, text=True, env=env, check=False)
-            log.write(done.stdout)
-        if done.returncode != 0:
-            raise CccError(f"ccc manager {command} failed (exit {done.returncode}); see {self.log}")
-        return done.stdout
-
-
-class Background:
-    """Runs one job at a time in a thread; a request while it runs schedules exactly one more run."""
-
-    def __init__(self, job):
-        self.job = job
-        self.lock = threading.Lock()
-        self.pending = False
-        self.thread: threading.Thread | None = None
-
-    def request(self) -> None:
-        with self.lock:
-            if self.thread and self.thread.is_alive():
-                self.pending = True
-                return
-            self.thread = threading.Thread(target=self._loop, daemon=True)
-            self.thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                self.job()
-            except CccError:
-                pass  # the final summarize reports failures; a missed intermediate one only delays
-            with self.lock:
-                if not self.pending:
-                    return
-                self.pending = False
 
 
 class Narrator:
