@@ -1,5 +1,8 @@
 """End to end: the real workflow files run under act on this machine (host mode, no Docker) against the sandbox.
 
+The whole loop: a manifest push syncs issues and wakes the workers; the worker workflow's cc01 leg claims and
+delivers its task; the scheduled manager run summarizes it. A pull request only plans.
+
 A repository is made in the sandbox holding what the workflows use from ccc (the actions, their scripts, the
 package they install) plus a task manifest, and act runs `.github/workflows/ccc-manager.yml` and
 `ccc-worker.yml` in a clone of it: `runs-on` labels map to the host (`-P cc01=-self-hosted`), GitHub's URLs to
@@ -208,7 +211,7 @@ def test_a_pull_request_in_a_users_repository_plans_with_the_published_action_an
     assert any("org/ccc/manager-action@v1" in entry.get("msg", "") for entry in log)
 
 
-def test_the_managers_wake_up_runs_the_worker_workflow_and_cc01_delivers_its_task(sandbox, repository, act):
+def test_the_wake_up_has_cc01_deliver_its_task_and_the_scheduled_summary_counts_it(sandbox, repository, act):
     push = {"ref": "refs/heads/main", "repository": {"full_name": sandbox.repo}}
     act.run("push", push, "-W", ".github/workflows/ccc-manager.yml")
     wake_up = next(event["payload"] for event in sandbox.events() if event["type"] == "repository_dispatch")
@@ -245,6 +248,15 @@ def test_the_managers_wake_up_runs_the_worker_workflow_and_cc01_delivers_its_tas
     assert "Worker cc01: delivered" in summaries(log)
     delivered = git("show", f"{pulls[0].head.sha}:GREETING.md", cwd=fetch_branch(sandbox, repository, pulls[0]))
     assert delivered == "Hello from Add a greeting\n"
+
+    log = act.run("schedule", {"schedule": "17 * * * *"}, "-W", ".github/workflows/ccc-manager.yml")
+
+    summary = json.loads(outputs(log)["summary-json"])
+    assert summary["counts"]["completed"] == 1 and summary["counts"]["ready"] == 1
+    assert [(done["number"], done["worker"], done["pr"]) for done in summary["newly_completed"]] == [
+        (task.number, "cc01", pulls[0].html_url)
+    ]
+    assert "```mermaid" in summaries(log)
 
 
 def fetch_branch(sandbox, repository: Path, pull) -> Path:
