@@ -205,3 +205,10 @@ def test_issue_with_a_parent_cannot_get_a_second_one(repo):
     with pytest.raises(GithubException) as caught:
         two.add_sub_issue(child.id)
     assert caught.value.status == 422
+
+
+def test_since_accepts_offsets_and_refuses_what_is_not_a_time(sandbox, repo):
+    repo.create_issue("recent")
+    assert len(api_call(sandbox, "GET", "/repos/acme/widgets/issues?since=2000-01-01T01:00:00%2B01:00").body) == 1
+    assert api_call(sandbox, "GET", "/repos/acme/widgets/issues?since=2999-01-01T00:00:00Z").body == []
+    assert api_call(sandbox, "GET", "/repos/acme/widgets/issues?since=yesterday").status == 422

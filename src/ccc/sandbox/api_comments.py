@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from ccc.sandbox.api_issues import issue_row, reactions, touch
+from ccc.sandbox.api_issues import issue_row, reactions, since, touch
 from ccc.sandbox.paging import paginate
 from ccc.sandbox.routing import ApiError, Request, Response, route, validation_failed
 from ccc.sandbox.store import node_id, now_iso, web_root
@@ -59,7 +59,7 @@ def list_comments(req: Request, owner: str, repo: str, issue_number: str) -> Res
     issue = issue_row(req.store, req.repo, issue_number)
     sql, params = "SELECT * FROM comments WHERE issue_id = ?", [issue["id"]]
     if req.arg("since"):
-        sql, params = sql + " AND updated_at >= ?", params + [req.arg("since")]
+        sql, params = sql + " AND updated_at >= ?", params + [since(req)]
     comments = req.store.rows(sql + " ORDER BY id", *params)
     return paginate(req, comments, lambda comment: comment_json(req, comment))
 

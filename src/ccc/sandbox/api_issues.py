@@ -8,7 +8,7 @@ import sqlite3
 from ccc.sandbox.api_labels import ensure_labels, find_label, label_json
 from ccc.sandbox.paging import paginate
 from ccc.sandbox.routing import PERMISSIONS, ApiError, Request, Response, route, validation_failed
-from ccc.sandbox.store import Repo, Store, User, node_id, now_iso, web_root
+from ccc.sandbox.store import Repo, Store, User, node_id, now_iso, parse_timestamp, web_root
 
 STATES = ("open", "closed")
 STATE_REASONS = ("completed", "not_planned", "reopened", "duplicate")
@@ -205,6 +205,14 @@ def insert_issue(req: Request, title: str, body: str | None, *, is_pull: bool = 
     return cursor.lastrowid
 
 
+def since(req: Request) -> str:
+    """The `since` query parameter as a stored timestamp; 422 when it is not ISO 8601."""
+    stamp = parse_timestamp(req.arg("since"))
+    if stamp is None:
+        raise validation_failed("Query", "since", "invalid")
+    return stamp
+
+
 def valid_title(value: object, resource: str = "Issue") -> str:
     if value is None:
         raise validation_failed(resource, "title", "missing_field")
@@ -234,7 +242,7 @@ def list_issues(req: Request, owner: str, repo: str) -> Response:
         params += [req.repo.id, name]
     if req.arg("since"):
         sql.append("AND updated_at >= ?")
-        params.append(req.arg("since"))
+        params.append(since(req))
     column = SORT_COLUMNS.get(req.arg("sort", "created"))
     direction = req.arg("direction", "desc")
     if column is None or direction not in ("asc", "desc"):

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,17 @@ DEFAULT_LABELS = (
 def now_iso(at: float | None = None) -> str:
     """GitHub's timestamp format: 2011-01-26T19:01:12Z."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if at is None else at))
+
+
+def parse_timestamp(value: str) -> str | None:
+    """An ISO 8601 time from a query (`Z` or an offset) in our stored form; None when it is not one."""
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return now_iso(parsed.timestamp())
 
 
 def node_id(prefix: str, number: int) -> str:
