@@ -149,3 +149,23 @@ def test_a_broken_manifest_fails_the_step_with_exit_code_2(monkeypatch, tmp_path
     assert action_run.main("manager") == 2
 
     assert "tasks.yml:4" in capfd.readouterr().err
+
+
+def every_input(options, switch: str) -> dict[str, str]:
+    return {option.input.replace("-", "_"): switch if option.switch else "1" for option in options}
+
+
+@pytest.mark.parametrize("switch", ["true", "false"])
+@pytest.mark.parametrize("command", ["worker", *action_run.MANAGER_COMMANDS])
+def test_every_flag_the_actions_pass_is_one_ccc_accepts(monkeypatch, command, switch):
+    # Guards against the CLI renaming a flag under the actions: ccc's own parser reads what run.py builds.
+    from ccc.cli import build_parser
+
+    options = action_run.WORKER_OPTIONS if command == "worker" else action_run.MANAGER_OPTIONS[command]
+    set_inputs(monkeypatch, **every_input(options, switch), github_token=TOKEN, pr_token=TOKEN)
+    if command != "worker":
+        set_inputs(monkeypatch, command=command)
+
+    argv = action_run.command_line("worker" if command == "worker" else "manager")
+
+    build_parser().parse_args(argv)  # exits 2 on an unknown flag
