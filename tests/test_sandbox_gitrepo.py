@@ -50,7 +50,7 @@ def test_init_uses_the_given_default_branch(tmp_path):
 
 def test_init_writes_the_empty_tree_and_enables_push_over_http(repo):
     config = repo.run("config", "--get", "http.receivepack").stdout.decode().strip()
-    assert repo.tree_exists(EMPTY_TREE) and config == "true"
+    assert repo.object_type(EMPTY_TREE) == "tree" and config == "true"
 
 
 def test_create_commit_keeps_message_people_tree_and_parents(repo, main_sha):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from urllib.parse import quote
 
-from ccc.sandbox.gitrepo import EMPTY_TREE, GitRepo, now_iso, to_git_date
+from ccc.sandbox.gitrepo import GitRepo, now_iso, to_git_date
 from ccc.sandbox.routing import ApiError, Request, Response, route
 
 # A PATCH that keeps losing the compare-and-set to other writers gives up after this many tries.
@@ -174,11 +174,10 @@ def create_commit(req: Request, owner: str, repo: str) -> dict:
         raise _invalid_request("For 'properties/parents', the value is not an array of strings.")
     author = _person(body, "author", _authenticated_person(req))
     committer = _person(body, "committer", author)
-    if tree == EMPTY_TREE:
-        git.write_empty_tree()  # a repository from before the empty tree was written at init
-    if not git.tree_exists(tree):
+    types = git.object_types([tree, *parents])  # one git call checks them all
+    if types.get(tree) != "tree":
         raise ApiError(422, "Tree SHA does not exist")
-    if not all(git.commit_exists(parent) for parent in parents):
+    if any(types.get(parent) != "commit" for parent in parents):
         raise ApiError(422, "Parent SHA does not exist or is not a commit object")
     sha = git.create_commit(tree, parents, message, author, committer)
     return git_commit_json(req, git.commit(sha))
@@ -245,15 +244,21 @@ def create_ref(req: Request, owner: str, repo: str) -> dict:
     name, sha = _required_str(body, "ref"), _required_str(body, "sha")
     if not name.startswith("refs/") or name.count("/") < 2:
         raise ApiError(422, REF_NAME_RULE)
-    if not git.is_valid_ref_name(name):
-        raise ApiError(422, f"{name} is not a valid ref name.")
     kind = git.object_type(sha)
     if kind is None:
         raise ApiError(422, "Object does not exist")
     if not git.create_ref(name, sha):
-        # Lost to an existing ref, or a name that clashes with one (refs/a vs refs/a/b).
-        raise ApiError(422, "Reference already exists" if git.resolve(name) else "Reference update failed")
+        raise ApiError(422, _why_create_failed(git, name))
     return ref_json(req, name, sha, kind)
+
+
+def _why_create_failed(git: GitRepo, name: str) -> str:
+    """Only asked after a failed create, so the common path costs no extra git calls."""
+    if git.resolve(name):
+        return "Reference already exists"
+    if not git.is_valid_ref_name(name):
+        return f"{name} is not a valid ref name."
+    return "Reference update failed"  # clashes with an existing ref path (refs/a vs refs/a/b)
 
 
 @route("PATCH", "/repos/{owner}/{repo}/git/refs/{ref:path}", permission="write")

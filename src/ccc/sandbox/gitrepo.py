@@ -119,14 +119,11 @@ class GitRepo:
             )
         for key, value in REPO_CONFIG.items():
             repo.run("config", key, value)
-        repo.write_empty_tree()
+        repo.run("hash-object", "-w", "-t", "tree", "--stdin", input=b"")  # writes EMPTY_TREE
         branch = f"refs/heads/{default_branch}"
         if repo.resolve(branch) is None:
             repo.create_ref(branch, repo._initial_commit(readme=f"# {repo.path.name.removesuffix('.git')}\n"))
         return repo
-
-    def write_empty_tree(self) -> None:
-        self.run("hash-object", "-w", "-t", "tree", "--stdin", input=b"")
 
     def _initial_commit(self, readme: str) -> str:
         blob = self._out("hash-object", "-w", "--stdin", input=readme.encode())
@@ -137,14 +134,12 @@ class GitRepo:
     # --- objects -----------------------------------------------------------------------------
 
     def object_type(self, sha: str) -> str | None:
-        """ "commit", "tree", "blob" or "tag"; None when there is no such object."""
-        if not _is_full_sha(sha):
-            return None
-        result = self.run("cat-file", "-t", sha, check=False)
-        return result.stdout.decode().strip() if result.returncode == 0 else None
+        """The object's type ("commit", "tree", "blob" or "tag"); None when there is no such object."""
+        return self.object_types([sha]).get(sha)
 
     def object_types(self, shas: list[str]) -> dict[str, str]:
         """The type of each existing object among `shas`, in one git call."""
+        shas = [sha for sha in shas if _is_full_sha(sha)]  # no revision syntax, no line breaks
         if not shas:
             return {}
         listing = self._out(
@@ -152,12 +147,6 @@ class GitRepo:
         )
         pairs = (line.split(" ", 1) for line in listing.splitlines())
         return {sha: kind for sha, kind in pairs if kind != "missing"}
-
-    def tree_exists(self, sha: str) -> bool:
-        return self.object_type(sha) == "tree"
-
-    def commit_exists(self, sha: str) -> bool:
-        return self.object_type(sha) == "commit"
 
     def create_commit(
         self, tree: str, parents: list[str], message: str, author: dict[str, str], committer: dict[str, str]
@@ -177,9 +166,10 @@ class GitRepo:
 
     def commit(self, sha: str) -> dict | None:
         """The commit's {sha, tree, parents, author, committer, message}; None if it is no commit."""
-        if not self.commit_exists(sha):
+        result = self.run("cat-file", "commit", sha, check=False) if _is_full_sha(sha) else None
+        if result is None or result.returncode != 0:
             return None
-        raw = self.run("cat-file", "commit", sha).stdout.decode(errors="replace")
+        raw = result.stdout.decode(errors="replace")
         header, _, message = raw.partition("\n\n")
         fields: dict = {"sha": sha, "parents": [], "message": message}
         for line in header.splitlines():
