@@ -106,6 +106,7 @@ class Act:
         outer = ("GITHUB_", "RUNNER_", "INPUT_", "CCC_", "ACTIONS_")
         self.env = {name: value for name, value in os.environ.items() if not name.startswith(outer)}
         self.env["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+        self.env["ACT_DISABLE_VERSION_CHECK"] = "1"  # act otherwise asks its makers' server for notices
 
     def run(self, event: str, payload: dict, *args: str) -> list[dict]:
         """One act run; its JSON log lines. Fails the test, with act's log, when the run fails."""
