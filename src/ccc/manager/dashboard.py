@@ -24,6 +24,9 @@ DASHBOARD_TEMPLATE = "dashboard.md.j2"
 UPDATED_PREFIX = "<sub>Updated "
 ISSUE_BODY_LIMIT = 65_536
 DAY = 24 * 3600
+# Mermaid's defaults (maxEdges 500, maxTextSize 50,000), which GitHub's renderer keeps: stay under both.
+MERMAID_MAX_EDGES = 499
+MERMAID_MAX_TEXT = 45_000
 # Fill, text and stroke colours per state, as the labels' colours (states.Labels.specs).
 STATE_STYLES = {
     TaskState.READY: "fill:#ffffff,stroke:#57606a,color:#24292f",
@@ -125,6 +128,7 @@ def worker_stats(views: list[TaskView], now: int) -> tuple[WorkerStats, ...]:
 
 
 def render_dashboard(dashboard: Dashboard, settings: ManagerSettings, *, graph: bool, list_limit: int) -> str:
+    drawn = mermaid_graph(dashboard.tasks) if graph and dashboard.tasks else None
     return render(
         DASHBOARD_TEMPLATE,
         override_dir=settings.template_dir,
@@ -141,7 +145,8 @@ def render_dashboard(dashboard: Dashboard, settings: ManagerSettings, *, graph: 
             name: max(0, len(getattr(dashboard, name)) - list_limit)
             for name in ("in_progress", "expired", "failed", "recent")
         },
-        graph=mermaid_graph(dashboard.tasks) if graph else None,
+        graph=drawn[0] if drawn else None,
+        graph_shown=drawn[1] if drawn else 0,
         graph_left_out=not graph and bool(dashboard.tasks),
     )
 
@@ -166,19 +171,43 @@ def dashboard_body(dashboard: Dashboard, history: History, settings: ManagerSett
     return f"{DASHBOARD_MARKER}\n{render_dashboard(dashboard, settings, graph=False, list_limit=5)}\n"
 
 
-def mermaid_graph(tasks: tuple[TaskView, ...]) -> str:
-    """A flowchart of the tasks: dependency arrows, dotted links to parts, one class per state."""
-    present = {t.number for t in tasks}
+def mermaid_graph(tasks: tuple[TaskView, ...]) -> tuple[str, int]:
+    """A flowchart of the tasks (dependency arrows, dotted links to parts, one class per state), and how
+    many tasks it shows: within mermaid's default limits, open tasks first when not all fit."""
+    shown = _fitting(tasks)
+    present = {t.number for t in shown}
     lines = ["flowchart LR"]
-    for task in tasks:
+    for task in shown:
         # "#12" is safe: mermaid decodes only "#name;" entities, and labels never contain ";".
         label = f"#{task.number} {mermaid_label(task.title)}"
         lines.append(f'  t{task.number}["{label}"]:::{_class(task.state)}')
-    for task in tasks:
+    for task in shown:
         lines += [f"  t{dep} --> t{task.number}" for dep in task.deps if dep in present]
         lines += [f"  t{task.number} -.- t{part}" for part in task.parts if part in present]
     lines += [f"  classDef {_class(state)} {style}" for state, style in STATE_STYLES.items()]
-    return "\n".join(lines)
+    return "\n".join(lines), len(shown)
+
+
+def _fitting(tasks: tuple[TaskView, ...]) -> list[TaskView]:
+    """The tasks to draw: all if mermaid can render them, else open tasks first, then the rest, while they fit."""
+    order = sorted(tasks, key=lambda t: (t.state in (TaskState.COMPLETED, TaskState.RETIRED), t.number))
+    linked_from: dict[int, list[int]] = defaultdict(list)  # number -> tasks whose arrows end there
+    for task in tasks:
+        for other in (*task.deps, *task.parts):
+            linked_from[other].append(task.number)
+    shown: list[TaskView] = []
+    present: set[int] = set()
+    edges, size = 0, 1000  # header and classDefs
+    for task in order:
+        new_edges = sum(1 for n in (*task.deps, *task.parts) if n in present)
+        new_edges += sum(1 for n in linked_from[task.number] if n in present)
+        cost = 40 + len(task.title) + 24 * new_edges  # generous: labels are cut to 60 characters
+        if edges + new_edges > MERMAID_MAX_EDGES or size + cost > MERMAID_MAX_TEXT:
+            continue
+        shown.append(task)
+        present.add(task.number)
+        edges, size = edges + new_edges, size + cost
+    return sorted(shown, key=lambda t: t.number)
 
 
 def _class(state: TaskState) -> str:
