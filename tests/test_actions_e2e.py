@@ -119,6 +119,7 @@ class Act:
             "--eventpath",
             str(event_file),
             "--action-offline-mode",
+            "--no-cache-server",  # no actions/cache server listening on the machine's address
             "--action-cache-path",
             str(self.cache),
             "-P",
