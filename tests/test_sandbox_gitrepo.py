@@ -81,6 +81,13 @@ def test_resolve_names_shas_of_full_refs_and_existing_objects_only(repo, main_sh
     assert repo.resolve("refs/heads/main~0") is None  # exact names only, no revision syntax
 
 
+def test_ref_target_names_sha_and_type_of_the_exact_ref_only(repo, main_sha):
+    repo.create_ref("refs/heads/topic/sub", main_sha)
+    assert repo.ref_target("refs/heads/main") == (main_sha, "commit")
+    assert repo.ref_target("refs/heads/topic") is None  # only a path prefix of an existing ref
+    assert repo.ref_target("refs/heads/*") is None
+
+
 def test_is_ancestor_follows_parents_one_way(repo, main_sha):
     child = claim_commit(repo, main_sha)
     assert repo.is_ancestor(main_sha, child) and repo.is_ancestor(child, child)

@@ -210,10 +210,10 @@ def get_repo_commit(req: Request, owner: str, repo: str, ref: str) -> dict:
 def get_ref(req: Request, owner: str, repo: str, ref: str) -> dict:
     git: GitRepo = req.repo.git
     name = _full_ref(ref)
-    sha = git.resolve(name)
-    if sha is None:
+    target = git.ref_target(name)
+    if target is None:
         raise ApiError(404, "Not Found")
-    return ref_json(req, name, sha, git.object_type(sha))
+    return ref_json(req, name, *target)
 
 
 @route("GET", "/repos/{owner}/{repo}/git/matching-refs/{ref:path}")

@@ -193,11 +193,22 @@ class GitRepo:
         """A full ref name (refs/...) or a sha → the sha it names; None when missing."""
         if _is_full_sha(ref):
             return ref if self.object_type(ref) else None
-        if not ref.startswith("refs/"):
+        target = self.ref_target(ref)
+        return target[0] if target else None
+
+    def ref_target(self, name: str) -> tuple[str, str] | None:
+        """(sha, object type) of the ref named exactly `name`; None when there is no such ref.
+
+        Exact names only: no revision syntax (main~1, @{0}) sneaks in through a URL.
+        """
+        if not name.startswith("refs/"):
             return None
-        # show-ref takes the exact name: no revision syntax (main~1, @{0}) sneaks in through a URL.
-        result = self.run("show-ref", "--verify", "--hash", ref, check=False)
-        return result.stdout.decode().strip() if result.returncode == 0 else None
+        listing = self._out("for-each-ref", "--format=%(refname) %(objectname) %(objecttype)", name)
+        for line in listing.splitlines():
+            found, sha, kind = line.split(" ")
+            if found == name:  # the pattern also matches refs below it (refs/a matches refs/a/b)
+                return sha, kind
+        return None
 
     def list_refs(self, prefix: str = "refs/") -> list[tuple[str, str]]:
         """(name, sha) of every ref whose name starts with `prefix` (a plain string prefix, as
