@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -117,7 +118,14 @@ def command_line(action: str) -> list[str]:
         raise SystemExit(2)
     if command == "validate":
         return ["validate", "--json", *flags(MANAGER_OPTIONS[command])]
-    return ["manager", command, "--json", "--token-env", "CCC_GITHUB_TOKEN", *flags(MANAGER_OPTIONS[command])]
+    return [
+        "manager",
+        command,
+        "--json",
+        "--token-env",
+        TOKEN_VARIABLES["github-token"],
+        *flags(MANAGER_OPTIONS[command]),
+    ]
 
 
 def token_flags() -> list[str]:
@@ -153,16 +161,22 @@ def compact(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+def json_result(stdout: str) -> dict:
+    """ccc's JSON document; in Actions its annotations and masks (`::` workflow commands) share stdout with it."""
+    result = json.loads("\n".join(line for line in stdout.splitlines() if not line.startswith("::")))
+    return result if isinstance(result, dict) else {"result": result}
+
+
 def main(action: str) -> int:
     argv = command_line(action)
-    print(f"ccc {' '.join(argv)}", file=sys.stderr, flush=True)
+    print(f"ccc {shlex.join(argv)}", file=sys.stderr, flush=True)
     completed = subprocess.run(
         [sys.executable, "-m", "ccc", *argv], stdout=subprocess.PIPE, text=True, env=child_environment()
     )
     sys.stdout.write(completed.stdout)
     if action == "manager":
         try:
-            publish_manager_outputs(json.loads(completed.stdout))
+            publish_manager_outputs(json_result(completed.stdout))
         except ValueError:
             annotate("warning", "ccc printed no JSON result, so this step sets no outputs")
     return completed.returncode

@@ -142,13 +142,17 @@ def test_validate_runs_ccc_and_sets_its_result_as_output(monkeypatch, tmp_path):
     assert json.loads(step_outputs(tmp_path)["result-json"])["ok"] is True
 
 
-def test_a_broken_manifest_fails_the_step_with_exit_code_2(monkeypatch, tmp_path, capfd):
+def test_a_broken_manifest_fails_the_step_with_annotations_and_its_result_as_output(monkeypatch, tmp_path, capfd):
     (tmp_path / "tasks.yml").write_text("version: 1\ntasks:\n  - id: a\n    titel: A\n")
     set_inputs(monkeypatch, command="validate", root=str(tmp_path), manifest="tasks.yml")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")  # annotations are workflow commands on stdout, before the JSON
 
     assert action_run.main("manager") == 2
 
-    assert "tasks.yml:4" in capfd.readouterr().err
+    assert "::error " in capfd.readouterr().out
+    result = json.loads(step_outputs(tmp_path)["result-json"])
+    assert result["ok"] is False
+    assert any(problem["line"] == 4 for problem in result["problems"])
 
 
 def every_input(options, switch: str) -> dict[str, str]:
