@@ -1,0 +1,131 @@
+"""`ccc manager …` end to end: plan tables, JSON, exit codes, and no request at all for a malformed manifest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ccc.cli import main
+from test_manifest_corpus import CASES  # the corpus of malformed manifests, with their expected positions
+
+
+@pytest.fixture
+def cli(sandbox, monkeypatch, capsys):
+    """Runs `ccc manager COMMAND` against the sandbox; returns (exit code, stdout, stderr)."""
+    monkeypatch.setenv("GITHUB_TOKEN", sandbox.token("maintainer"))
+    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "GITHUB_REPOSITORY", "GITHUB_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+    def run(command: str, root: Path, *extra: str) -> tuple[int, str, str]:
+        code = main(
+            [
+                "manager",
+                command,
+                "--root",
+                str(root),
+                "--repo",
+                sandbox.repo,
+                "--api-url",
+                sandbox.api_url,
+                "--manager-login",
+                "maintainer",
+                "--max-writes-per-minute",
+                "0",
+                *extra,
+            ]
+        )
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def write(root: Path, tasks: list[dict]) -> Path:
+    path = root / ".github/ccc/tasks.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"version": 1, "tasks": tasks}, sort_keys=False))
+    return root
+
+
+TASKS = [
+    {"id": "schema", "title": "Schema", "body": "tables", "worker": "cc01"},
+    {"id": "api", "title": "API", "body": "endpoints", "worker": "cc02", "depends_on": ["schema"]},
+    {"id": "docs", "title": "Docs", "body": "docs", "worker": "any"},
+]
+
+
+def test_plan_for_a_changed_manifest_lists_exactly_the_expected_rows(cli, tmp_path, sandbox):
+    root = write(tmp_path, TASKS)
+    assert cli("sync", root)[0] == 0
+    write(tmp_path, [{**TASKS[0], "body": "tables v2"}, TASKS[1], {"id": "ops", "title": "Ops", "body": "x"}])
+    sandbox.reset_stats()
+
+    code, out, _ = cli("plan", root, "--json")
+
+    assert code == 0
+    rows = {(row["action"], row["task"]) for row in json.loads(out)["rows"]}
+    assert rows == {("update", "schema"), ("create", "ops"), ("close", "docs")}
+    assert sandbox.stats()["writes"] == 0
+
+
+def test_plan_prints_a_markdown_table(cli, tmp_path):
+    code, out, _ = cli("plan", write(tmp_path, TASKS))
+
+    assert code == 0
+    assert "3 to create · 0 to update · 0 to close · 0 unchanged" in out
+    assert "| create | `api` | — | API | new task; blocked: waits for `schema` |" in out
+
+
+def test_sync_json_reports_counts_and_requests(cli, tmp_path):
+    code, out, _ = cli("sync", write(tmp_path, TASKS), "--json")
+
+    result = json.loads(out)
+    assert code == 0
+    assert result["counts"]["create"] == 3
+    assert result["requests"]["by_operation"]["create_issue"] == 3
+
+
+def test_summarize_json_reports_counts_and_the_dashboard_issue(cli, tmp_path):
+    root = write(tmp_path, TASKS)
+    cli("sync", root)
+
+    code, out, _ = cli("summarize", root, "--json")
+
+    result = json.loads(out)
+    assert code == 0
+    assert result["counts"]["ready"] == 2 and result["counts"]["blocked"] == 1
+    assert result["dashboard_issue"] == 4
+    assert result["newly_completed"] == []
+
+
+def test_reap_without_expired_leases_says_so(cli, tmp_path):
+    root = write(tmp_path, TASKS)
+    cli("sync", root)
+
+    code, out, _ = cli("reap", root)
+
+    assert (code, out.strip()) == (0, "No expired leases.")
+
+
+def test_malformed_manifests_exit_2_at_their_position_before_any_request(cli, sandbox):
+    sandbox.reset_stats()
+    for param in CASES:
+        case = param.values[0]
+        flags = [flag for glob in case.globs for flag in ("--manifest", glob)]
+
+        code, out, err = cli("sync", case.root, *flags)
+
+        assert code == 2, param.id
+        for expected in case.expected:
+            assert f"{expected.file}:{expected.line}:{expected.col}: error: " in err, (param.id, err)
+    assert sandbox.stats()["total"] == 0  # validation comes first: not even a read reached GitHub
+
+
+def test_bad_setting_is_an_input_error(cli, tmp_path):
+    code, _, err = cli("sync", write(tmp_path, TASKS), "--max-writes-per-minute", "-1")
+
+    assert code == 2
+    assert "--max-writes-per-minute" in err
