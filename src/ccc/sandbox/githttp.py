@@ -38,8 +38,7 @@ def serve(req: Request, repo, permission: str) -> Response:
     if PERMISSIONS.index(permission) < PERMISSIONS.index("read"):
         return _text(404, "Repository not found.\n")
     if PERMISSIONS.index(permission) < PERMISSIONS.index(needed_permission(service)):
-        login = getattr(req.user, "login", "anonymous")
-        return _text(403, f"Permission to {repo.full_name}.git denied to {login}.\n")
+        return _text(403, f"Permission to {repo.full_name}.git denied to {req.user.login}.\n")
     match = _REPO_PATH.match(req.path)
     if match is None:
         return _text(404, "Not Found\n")
@@ -59,7 +58,7 @@ def _run_backend(req: Request, git: GitRepo, rest: str) -> Response:
         "QUERY_STRING": urlencode(req.query, doseq=True),
         "CONTENT_TYPE": req.headers.get("content-type", ""),
         "CONTENT_LENGTH": str(len(body)),
-        "REMOTE_USER": getattr(req.user, "login", "") or "",
+        "REMOTE_USER": req.user.login,  # http-backend only allows a push to a named user
         "REMOTE_ADDR": "127.0.0.1",
         "GATEWAY_INTERFACE": "CGI/1.1",
         "SERVER_PROTOCOL": "HTTP/1.1",

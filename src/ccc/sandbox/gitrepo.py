@@ -19,8 +19,9 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 # Author and committer of the initial commit, so a fresh repository never depends on who runs it.
 INITIAL_IDENTITY = {"name": "ccc sandbox", "email": "sandbox@ccc.invalid"}
 
-# Settings for a bare repository served over HTTP; gc is off so no background repack races
-# with concurrent ref updates.
+# Settings for a bare repository served over HTTP. gc is off so no background repack races
+# with concurrent ref updates; the lock timeouts make writers to one ref queue for the lock, so
+# a loser fails on the compare (the ref moved), not on finding the lock taken.
 REPO_CONFIG = {
     "http.receivepack": "true",
     "uploadpack.allowAnySHA1InWant": "true",
