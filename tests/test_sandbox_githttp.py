@@ -169,3 +169,14 @@ def test_a_bad_token_is_answered_401_with_a_basic_challenge(sandbox):
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=30)
     assert caught.value.code == 401 and caught.value.headers["WWW-Authenticate"].startswith("Basic")
+
+
+def test_a_push_from_a_clone_the_api_moved_past_is_rejected(sandbox, github, work, tmp_path):
+    repo = github.get_repo(sandbox.repo)
+    main = repo.get_git_commit(repo.get_branch("main").commit.sha)
+    api_commit = repo.create_git_commit("moved by the API", main.tree, [main])
+    repo.get_git_ref("heads/main").edit(api_commit.sha, force=False)
+    commit_file(tmp_path, work, "late.txt", b"late\n")
+    push = run_git(tmp_path, "push", "origin", "HEAD:refs/heads/main", cwd=work)
+    assert push.returncode != 0 and "rejected" in push.stderr
+    assert repo.get_branch("main").commit.sha == api_commit.sha
