@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ccc.cli import main
 from ccc.demo.example import build_tree, example_dir, generated_manifest, recipes
 from ccc.demo.faults import PROFILES, fault_rules
 from ccc.demo.run import DemoSettings, run_demo, settled
@@ -146,6 +147,12 @@ def test_settings_refuse_too_few_workers_for_the_shipped_tasks():
     with pytest.raises(InputError, match="--workers 3"):
         DemoSettings(workers=2)
     assert DemoSettings(workers=2, tasks=4).workers == 2
+
+
+def test_the_command_line_rejects_bad_settings_before_starting_anything(tmp_path):
+    assert main(["demo", "--workers", "2"]) == 2
+    assert main(["demo", "--example", str(tmp_path), "--data", str(tmp_path / "data")]) == 2
+    assert not (tmp_path / "data").exists()
 
 
 def queue(*states: TaskState, parent: TaskState | None = None) -> QueueStatus:
