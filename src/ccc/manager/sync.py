@@ -55,6 +55,13 @@ def read_inventory(client: RepoClient, settings: ManagerSettings) -> Inventory:
     inventory = take_inventory(client.list_issues(state="all", operation="list_managed"), manager_login=login)
     for issue in inventory.ignored:
         annotate("warning", f"#{issue.number} has a task marker but was opened by {issue.author}: ignored")
+    for managed in inventory.duplicates:
+        first = inventory.tasks[managed.marker.id].number
+        annotate(
+            "warning",
+            f"#{managed.number} is a second issue for task {managed.marker.id} (first: #{first}): "
+            "ignored; close it as a duplicate",
+        )
     return inventory
 
 
@@ -64,8 +71,9 @@ def sync(client: RepoClient, manifest: Manifest, settings: ManagerSettings) -> S
     ensure_labels(client, applier.pacer, manifest, settings)
     rows = {task.id: applier.apply_task(task, manifest) for task in task_order(manifest)}
     for task_id, row in rows.items():
-        if row.desired is not None and row.desired.unresolved:
-            applier.apply_task(manifest.by_id(task_id), manifest)  # now every reference has its number
+        # Now every reference has its number (in a dry run nothing was created: nothing to fill in).
+        if row.desired is not None and row.desired.unresolved and task_id in applier.current:
+            applier.apply_task(manifest.by_id(task_id), manifest)
     applier.link_parts(manifest)
     removed = [applier.apply_removed(row) for row in removed_rows(manifest, inventory, settings)]
     result_plan = Plan(tuple(rows.values()) + tuple(removed))
