@@ -117,6 +117,13 @@ def test_update_ref_is_a_compare_and_set(repo, main_sha):
     assert repo.resolve("refs/heads/topic") == second
 
 
+def test_ref_writes_take_only_full_ref_names_and_shas(repo, main_sha):
+    assert not repo.create_ref("HEAD", main_sha)
+    assert not repo.update_ref("refs/heads/main", "--stdin", main_sha)
+    assert not repo.delete_ref("refs/heads/main", "main")
+    assert repo.resolve("refs/heads/main") == main_sha
+
+
 def test_delete_ref_only_deletes_the_expected_value(repo, main_sha):
     repo.create_ref("refs/ccc/claims/3", main_sha)
     assert not repo.delete_ref("refs/ccc/claims/3", claim_commit(repo, main_sha))

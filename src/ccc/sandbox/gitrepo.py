@@ -230,10 +230,14 @@ class GitRepo:
 
     def update_ref(self, name: str, new: str, old: str) -> bool:
         """Move `name` from `old` to `new` atomically; False when it was not at `old` any more."""
+        if not (name.startswith("refs/") and _is_full_sha(new) and _is_full_sha(old)):
+            return False  # nothing git could read as an option or a revision expression
         return self.run("update-ref", "--no-deref", name, new, old, check=False).returncode == 0
 
     def delete_ref(self, name: str, old: str) -> bool:
         """Delete `name` if it still points at `old`; False otherwise."""
+        if not (name.startswith("refs/") and _is_full_sha(old)):
+            return False
         return self.run("update-ref", "--no-deref", "-d", name, old, check=False).returncode == 0
 
 
