@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 DEFAULT_NAMESPACE = "refs/ccc/claims"
+# Compare-and-set writes answered with an error that was not applied are tried this often.
+CAS_TRIES = 3
 
 
 class ClaimKind(str, Enum):
@@ -174,9 +176,13 @@ class ClaimStore:
             at=now,
         )
         sha = self._commit(record, parents=())
-        if self.client.create_ref(self.ref_name(issue), sha):
-            return Claim(issue, self.ref_name(issue), sha, record)
-        head = self._head(issue)
+        for _ in range(CAS_TRIES):
+            if self.client.create_ref(self.ref_name(issue), sha):
+                return Claim(issue, self.ref_name(issue), sha, record)
+            head = self._head(issue)
+            if head is not None:
+                break
+            # No ref at all: the create failed without being applied (a 5xx), so try again.
         if head is None or not head.record.is_free(now) or not self.attempts_left(head.record):
             return None
         successor = head.record.follow(
@@ -286,9 +292,14 @@ class ClaimStore:
     def _advance(self, head: Claim, record: ClaimRecord) -> Claim | None:
         """Fast-forward the ref from `head` to a child commit holding `record`; None when it moved first."""
         sha = self._commit(record, parents=(head.head,))
-        if not self.client.update_ref(head.ref, sha):
-            return None
-        return Claim(head.issue, head.ref, sha, record)
+        for _ in range(CAS_TRIES):
+            if self.client.update_ref(head.ref, sha):
+                return Claim(head.issue, head.ref, sha, record)
+            current = self.client.get_ref(head.ref)
+            if current is None or current.sha != head.head:
+                return None
+            # Still at our head: the update was refused without being applied (a 5xx), so try again.
+        return None
 
     def _step(self, claim: Claim, record: ClaimRecord) -> Claim:
         moved = self._advance(claim, record)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ccc.client import Issue, RepoClient, connect
-from ccc.errors import CccError, GitHubError, LeaseLost, RateLimitError
+from ccc.errors import AuthError, CccError, GitHubError, LeaseLost, RateLimitError
 from ccc.protocol.claims import Claim, ClaimStore, new_nonce
 from ccc.protocol.markers import read_task_marker, strip_hidden
 from ccc.render import render, render_file
@@ -24,6 +26,9 @@ from ccc.worker.task import AttemptFailed, Task, branch_name
 from ccc.worker.workspace import Workspace
 
 log = logging.getLogger(__name__)
+
+# After a lost claim race, skip ahead by up to this many candidates.
+CONVOY_SPREAD = 8
 
 
 def run(
@@ -41,16 +46,25 @@ def run(
             if settings.dry_run:
                 result.candidates = worker.plan()
                 break
-            limit = settings.max_tasks - len(result.tasks) if settings.max_tasks else None
-            done = worker.poll(limit)
-            result.tasks += done
-            if not settings.loop or (settings.max_tasks and len(result.tasks) >= settings.max_tasks):
+            try:
+                task = worker.poll()
+            except (RateLimitError, AuthError):
+                raise
+            except GitHubError as exc:
+                if not settings.loop:
+                    raise
+                log.warning("poll failed, trying again next time: %s", exc)  # a daemon outlives outages
+                task = None
+            if task is not None:
+                result.tasks.append(task)
+                idle_polls = 0
+                if settings.max_tasks and len(result.tasks) >= settings.max_tasks:
+                    break
+                continue  # work was found: look again at once
+            idle_polls += 1
+            if not settings.loop or (settings.max_idle_polls and idle_polls >= settings.max_idle_polls):
                 break
-            idle_polls = 0 if done else idle_polls + 1
-            if settings.max_idle_polls and idle_polls >= settings.max_idle_polls:
-                break
-            if not done:
-                sleep(settings.interval)
+            sleep(settings.interval)
         result.status = Status.DRY_RUN if settings.dry_run else overall(result.tasks)
     except RateLimitError as exc:
         result.status, result.reset_at, result.message = Status.RATE_LIMITED, exc.reset_at, exc.message
@@ -96,6 +110,7 @@ class Worker:
         pr_client = client
         if settings.pr_token:
             pr_client = connect_client(settings, settings.pr_token, counter=client.counter)
+        self._known_leases: dict[int, datetime] = {}  # in-progress issues: when their lease runs out
         self.publisher = Publisher(
             settings, client=client, pr_client=pr_client, store=self.store, workspace=self.workspace, masker=self.mask
         )
@@ -108,28 +123,35 @@ class Worker:
         deps: dict[int, bool] = {}
         return [issue.number for issue in ready if self.queue.dependencies_done(issue, deps)]
 
-    def poll(self, limit: int | None) -> list[TaskResult]:
-        """Take up to `limit` tasks: ready issues first, then in-progress ones whose lease ran out."""
+    def poll(self) -> TaskResult | None:
+        """Take one task, with a fresh listing: a ready issue, else an in-progress one whose lease ran out."""
         ready, held = self.queue.split(self.queue.listing())
-        results: list[TaskResult] = []
         deps: dict[int, bool] = {}
-        for issue in ready:
-            if limit is not None and len(results) >= limit:
-                return results
+        for issue in _skipping_ahead(ready):
             if self.queue.dependencies_done(issue, deps):
                 claim = self._claim(issue)
                 if claim:
-                    results.append(self.work_on(issue, claim))
+                    return self.work_on(issue, claim)
         for issue in held:
-            if limit is not None and len(results) >= limit:
-                break
-            record = self.store.read(issue.number)
-            if record is None or record.is_free(self.store.clock()):
+            if self._lease_may_have_run_out(issue.number):
                 claim = self._claim(issue)
                 if claim:
-                    log.info("#%d: took over from %s", issue.number, record.worker if record else "nobody")
-                    results.append(self.work_on(issue, claim))
-        return results
+                    log.info("#%d: took over an expired lease", issue.number)
+                    return self.work_on(issue, claim)
+        return None
+
+    def _lease_may_have_run_out(self, number: int) -> bool:
+        """Read the claim of an in-progress issue at most once per lease it shows (2 requests)."""
+        now = self.store.clock()
+        if now < self._known_leases.get(number, now):
+            return False
+        record = self.store.read(number)
+        if record is None or record.is_free(now):
+            return True
+        self._known_leases[number] = (
+            record.lease_expires_at if record.kind.holds_lease else datetime.max.replace(tzinfo=timezone.utc)
+        )
+        return False
 
     def _claim(self, issue: Issue) -> Claim | None:
         claim = self.store.claim(
@@ -160,9 +182,9 @@ class Worker:
                 return self.publisher.deliver(task)
             except AttemptFailed as failure:
                 return self.publisher.give_up(task, failure.reason, failure.log_tail)
-            except (LeaseLost, GitHubError):
-                raise  # GitHub errors stop the run; the lease expires and another worker retries
-            except CccError as exc:  # git: a fetch, commit or push that failed
+            except (LeaseLost, RateLimitError, AuthError):
+                raise  # nothing more can be published: the lease expires and another worker retries
+            except CccError as exc:  # GitHub kept failing, or git: a fetch, commit or push that failed
                 return self.publisher.give_up(task, exc.message, "")
             except Exception as exc:  # a bug must not leave the task held until its lease runs out
                 log.exception("#%d: unexpected error", issue.number)
@@ -277,6 +299,20 @@ class Worker:
             heartbeat.stop()
         except LeaseLost:
             pass
+
+
+def _skipping_ahead(candidates: list[Issue]) -> Iterator[Issue]:
+    """Candidates in order, except that after each one not taken it skips a random few (tried at the end).
+
+    Workers polling the same listing all want the oldest task; moving on to the next one in step would
+    make them collide again on every task (a convoy).
+    """
+    pending = list(candidates)
+    while pending:
+        yield pending.pop(0)
+        if pending:
+            jump = random.randrange(min(len(pending), CONVOY_SPREAD))
+            pending = pending[jump:] + pending[:jump]
 
 
 def workdir_default(env: dict[str, str]) -> Path:
