@@ -37,6 +37,7 @@ API_PREFIX = "/api/v3"
 CONTROL_PREFIX = "/_sandbox"
 DEFAULT_REPO = "acme/widgets"
 GIT_PATH = re.compile(r"^/(?P<owner>[^/]+)/(?P<name>[^/]+?)\.git(/.*)?$")
+JSON_TYPE = "application/json; charset=utf-8"
 DROP = Response(status=0)  # answer nothing: close the connection (the "reset" fault)
 
 
@@ -246,8 +247,10 @@ def rate_headers(state: dict) -> dict[str, str]:
 
 def conditional(req: Request, response: Response) -> Response:
     """Add a weak ETag; a matching If-None-Match turns the answer into an empty 304."""
-    digest = hashlib.sha256(json.dumps(response.body, sort_keys=True).encode()).hexdigest()[:40]
-    etag = f'W/"{digest}"'
+    if not isinstance(response.body, bytes):  # serialise once: for the tag and for sending
+        response.body = json.dumps(response.body).encode()
+        response.headers.setdefault("Content-Type", JSON_TYPE)
+    etag = f'W/"{hashlib.sha256(response.body).hexdigest()[:40]}"'
     response.headers["ETag"] = etag
     wanted = {tag.strip() for tag in req.headers.get("if-none-match", "").split(",")}
     if etag in wanted or etag.removeprefix("W/") in wanted or "*" in wanted:
@@ -355,7 +358,7 @@ class Handler(BaseHTTPRequestHandler):
             data = b""
         else:
             data = json.dumps(response.body).encode()
-            headers.setdefault("Content-Type", "application/json; charset=utf-8")
+            headers.setdefault("Content-Type", JSON_TYPE)
         self.send_response(response.status)
         for name, value in headers.items():
             self.send_header(name, value)
