@@ -18,6 +18,7 @@ command -v "${PYTHON}" >/dev/null ||
   die "no ${PYTHON} on PATH: install Python 3.10 or newer on the runner (or run actions/setup-python first)"
 "${PYTHON}" -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
   die "$("${PYTHON}" -V 2>&1) is too old: ccc needs Python 3.10 or newer (run actions/setup-python first)"
+PYTHON="$(command -v "${PYTHON}")" # the venv is built on exactly this interpreter
 
 # The venv depends on exactly these files: a change to any of them gets a new venv.
 # Python rather than sha256sum, which macOS runners lack.
@@ -41,7 +42,7 @@ venv="${cache_root}/${version}-${py_version}-$(content_hash)"
 # uv when the runner has it (seconds), else venv + pip (a minute).
 install_requirements() {
   if command -v uv >/dev/null; then
-    uv venv --quiet --python "${PYTHON}" "$1"
+    UV_PYTHON_DOWNLOADS=never uv venv --quiet --python "${PYTHON}" "$1"
     uv pip install --quiet --python "$1/bin/python" --require-hashes -r "${ROOT}/requirements.lock"
   else
     "${PYTHON}" -m venv "$1"
