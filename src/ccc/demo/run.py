@@ -116,6 +116,7 @@ class Demo:
         self.manager = ManagerCommands(sandbox, self.tree, data_dir / "manager.log")
         self.fleet = Fleet(sandbox, data_dir)
         self.view = LiveView(say.out, terminal=settings.terminal)
+        self.reader = StatusReader(self.client)  # one reader: claim commits are read once for the whole run
 
     def run(self) -> DemoResult:
         self.say(f"sandbox up: {self.sandbox.api_url} (data in {self.data_dir})")
@@ -142,16 +143,15 @@ class Demo:
         )
         self.sandbox.clear_faults()
         dashboard = self.summarize()
-        status = StatusReader(self.client).read()
+        status = self.reader.read()
         return self.finish(status, dashboard, self.say.elapsed)
 
     def watch(self) -> QueueStatus | None:
         """Refresh the live view until every task settled, time ran out, or no worker is left."""
-        reader = StatusReader(self.client)
         summarizer = Background(lambda: self.manager.result("summarize"))
         status, completed = None, 0
         while True:
-            status = self.read_quietly(reader) or status
+            status = self.read_quietly() or status
             if status is not None:
                 self.view.show(status, footer=[self.footer()], prefix=self.say.stamp)
                 done = status.counts()[TaskState.COMPLETED.value]
@@ -175,11 +175,10 @@ class Demo:
         self.say(line)
         self.view.detach()
 
-    @staticmethod
-    def read_quietly(reader: StatusReader) -> QueueStatus | None:
+    def read_quietly(self) -> QueueStatus | None:
         """A fresh snapshot, or None when the API keeps failing (injected faults hit the demo too)."""
         try:
-            return reader.read()
+            return self.reader.read()
         except TransientError:
             return None
 
