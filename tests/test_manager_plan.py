@@ -16,6 +16,7 @@ from ccc.manager.inventory import take_inventory
 from ccc.manager.plan import Action, plan, task_order
 from ccc.manager.settings import ManagerSettings
 from ccc.manifest import load_manifests
+from ccc.protocol.markers import read_task_marker
 
 MANAGER = "manager-bot"
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -207,7 +208,7 @@ def test_task_closed_in_the_manifest_is_closed_once(tmp_path, settings):
 
     docs = next(row for row in plan_for(retired, issues, settings).rows if row.task_id == "docs")
     assert docs.action is Action.CLOSE
-    assert docs.edit.body.endswith('"retired":true} -->\n')
+    assert read_task_marker(docs.edit.body).retired
 
     closed = [replace(i, state="closed", body=docs.edit.body) if i.number == docs.number else i for i in issues]
     assert plan_for(retired, closed, settings).rows[-1].action is Action.UNCHANGED
