@@ -48,3 +48,13 @@ def test_claim_is_read_again_only_when_the_state_changed_or_the_lease_ran_out():
     assert not seen_in_progress.needs_claim_read(TaskState.READY, NOW)  # no claim worth reading
     expired = TaskHistory(TaskState.IN_PROGRESS, TaskState.IN_PROGRESS, lease=int(NOW.timestamp()) - 1)
     assert expired.needs_claim_read(TaskState.IN_PROGRESS, NOW)
+
+
+def test_compacted_history_keeps_only_the_states_of_finished_tasks():
+    running = TaskHistory(TaskState.IN_PROGRESS, TaskState.IN_PROGRESS, "cc01", 1, 10, 0, 99)
+    done = TaskHistory(TaskState.COMPLETED, TaskState.COMPLETED, "cc01", 1, 10, 20, 0, "https://x/pull/1")
+
+    compact = History({1: running, 2: done}, at=5).compacted()
+
+    assert compact.tasks == {1: running, 2: TaskHistory(TaskState.COMPLETED, TaskState.COMPLETED)}
+    assert compact.at == 5

@@ -160,15 +160,25 @@ def job_summary(dashboard: Dashboard, settings: ManagerSettings) -> str:
 
 
 def dashboard_body(dashboard: Dashboard, history: History, settings: ManagerSettings) -> str:
-    """The dashboard issue's body: marker, dashboard, hidden history; trimmed to fit an issue body."""
-    hidden = history.render()
-    attempts = [(len(dashboard.tasks) <= settings.issue_graph_limit, 20), (False, 20), (False, 5)]
-    for graph, limit in attempts:
-        body = f"{DASHBOARD_MARKER}\n{render_dashboard(dashboard, settings, graph=graph, list_limit=limit)}\n{hidden}\n"
+    """The dashboard issue's body: marker, dashboard, hidden history; trimmed to fit an issue body.
+
+    Trimmed step by step: the graph (left to the job summary), long lists, the details of finished
+    tasks in the history, and last the history itself (the next summaries then re-read claims).
+    """
+    graph = len(dashboard.tasks) <= settings.issue_graph_limit
+    attempts = [
+        (graph, 20, history.render()),
+        (False, 20, history.render()),
+        (False, 20, history.compacted().render()),
+        (False, 5, history.compacted().render()),
+        (False, 5, ""),
+    ]
+    for with_graph, limit, hidden in attempts:
+        visible = render_dashboard(dashboard, settings, graph=with_graph, list_limit=limit)
+        body = f"{DASHBOARD_MARKER}\n{visible}\n{hidden}\n"
         if len(body) <= ISSUE_BODY_LIMIT:
-            return body
-    # History for very many tasks: keep the visible part; the history is rebuilt from claim reads over time.
-    return f"{DASHBOARD_MARKER}\n{render_dashboard(dashboard, settings, graph=False, list_limit=5)}\n"
+            break
+    return body
 
 
 def mermaid_graph(tasks: tuple[TaskView, ...]) -> tuple[str, int]:

@@ -91,6 +91,15 @@ class History:
     def get(self, number: int) -> TaskHistory | None:
         return self.tasks.get(number)
 
+    def compacted(self) -> History:
+        """Finished tasks keep only their states (so they are neither re-read nor reported again as new):
+        their worker, timings and PR leave the dashboard's statistics, but the history fits 1,000s of tasks."""
+        finished = (TaskState.COMPLETED, TaskState.FAILED, TaskState.RETIRED)
+        return History(
+            {n: TaskHistory(h.state, h.read_at_state) if h.state in finished else h for n, h in self.tasks.items()},
+            self.at,
+        )
+
     def render(self) -> str:
         data = {"v": 1, "at": self.at, "t": {str(n): h.encode() for n, h in sorted(self.tasks.items())}}
         payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace(">", "\\u003e")
