@@ -292,3 +292,23 @@ def test_assignee_is_set_when_the_task_changes_not_on_every_sync(tmp_path, setti
     edited = manifest_of(tmp_path, [{**BASE[0], "assignee": "octocat", "body": "new"}])
     row = plan_for(edited, unassigned, settings).rows[0]
     assert row.edit.assignees == ("octocat",)
+
+
+def test_completed_task_removed_from_the_manifest_is_left_open_for_its_review(tmp_path, settings):
+    issues = synced_issues(
+        manifest_of(tmp_path, BASE), settings, extra_labels={"api": ["blocked"], "docs": ["completed"]}
+    )
+
+    docs = plan_for(manifest_of(tmp_path, BASE[:2]), issues, settings).rows[-1]
+
+    assert (docs.action, docs.reasons) == (Action.UNCHANGED, ("removed from the manifest; completed, left open",))
+
+
+def test_completed_issue_closed_as_retired_is_not_reopened(tmp_path, settings):
+    manifest = manifest_of(tmp_path, BASE)
+    retired = manifest_of(tmp_path, [*BASE[:2], {**BASE[2], "state": "closed"}])
+    issues = synced_issues(retired, settings, extra_labels={"api": ["blocked"], "docs": ["completed"]})
+
+    docs = next(row for row in plan_for(manifest, issues, settings).rows if row.task_id == "docs")
+
+    assert (docs.action, docs.reasons) == (Action.UNCHANGED, ("closed on GitHub",))

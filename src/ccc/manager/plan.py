@@ -120,7 +120,11 @@ def plan_task(
         reason = "completed" if issue_state(issue, settings.labels) is TaskState.COMPLETED else "not_planned"
         edit = IssueEdit(body=desired.body, state="closed", state_reason=reason)
         return replace(row, action=Action.CLOSE, edit=edit, reasons=("closed in the manifest",))
-    if issue.state == "closed" and not existing.marker.retired:
+    # Only issues the manager itself retired come back; a task a person closed, or one that was
+    # completed, stays closed.
+    if issue.state == "closed" and (
+        not existing.marker.retired or issue_state(issue, settings.labels) is TaskState.COMPLETED
+    ):
         return replace(row, reasons=("closed on GitHub",))
     return _update(row, existing, desired, manifest, numbers, states, settings)
 
@@ -241,10 +245,12 @@ def removed_rows(manifest: Manifest, inventory: Inventory, settings: ManagerSett
         if task_id in wanted or issue.state != "open":
             continue
         row = Row(Action.UNCHANGED, task_id, issue.title, issue.number, ("removed from the manifest; kept open",))
-        if settings.close_removed:
-            completed = issue_state(issue, settings.labels) is TaskState.COMPLETED
+        if issue_state(issue, settings.labels) is TaskState.COMPLETED:
+            # Its pull request closes it when merged; closing it here would hide the review.
+            row = replace(row, reasons=("removed from the manifest; completed, left open",))
+        elif settings.close_removed:
             body = with_task_marker(issue.body, replace(managed.marker, retired=True))
-            edit = IssueEdit(body=body, state="closed", state_reason="completed" if completed else "not_planned")
+            edit = IssueEdit(body=body, state="closed", state_reason="not_planned")
             row = replace(row, action=Action.CLOSE, edit=edit, reasons=("removed from the manifest",))
         rows.append(row)
     return rows

@@ -20,7 +20,7 @@ from ccc.manager.inventory import Inventory, ManagedIssue, take_inventory
 from ccc.manager.pacing import Pacer
 from ccc.manager.plan import Action, Plan, Row, plan_task, removed_rows, task_order
 from ccc.manager.settings import ManagerSettings
-from ccc.manifest import Manifest
+from ccc.manifest import Manifest, Task
 from ccc.protocol.markers import comment_marker, read_task_marker
 from ccc.protocol.states import TaskState, worker_label_spec
 from ccc.render import render
@@ -119,7 +119,7 @@ class Applier:
         self.numbers = {task_id: managed.number for task_id, managed in inventory.tasks.items()}
         self.states = task_states(inventory, settings.labels)
 
-    def apply_task(self, task, manifest: Manifest) -> Row:
+    def apply_task(self, task: Task, manifest: Manifest) -> Row:
         row = plan_task(task, manifest, self.current.get(task.id), self.numbers, self.states, self.settings)
         if row.action is Action.CREATE:
             return self._create(row)
