@@ -1,4 +1,4 @@
-"""Issues through PyGithub: create/get/update, list filters, labels, assignees, sub-issues, shapes."""
+"""Issues through PyGithub: create/get/update, list filters, labels, assignees, shapes."""
 
 from __future__ import annotations
 
@@ -176,35 +176,6 @@ def test_assignees_are_added_and_removed(repo):
     assert sorted(user.login for user in repo.get_issue(issue.number).assignees) == ["maintainer", "outside-triager"]
     issue.remove_from_assignees("maintainer")
     assert [user.login for user in repo.get_issue(issue.number).assignees] == ["outside-triager"]
-
-
-# -- sub-issues -----------------------------------------------------------------------------------
-
-
-def test_sub_issues_are_added_by_id_and_listed_in_order(repo):
-    parent, first, second = repo.create_issue("parent"), repo.create_issue("one"), repo.create_issue("two")
-    parent.add_sub_issue(first.id)
-    parent.add_sub_issue(second)
-    assert [issue.number for issue in parent.get_sub_issues()] == [first.number, second.number]
-    second.edit(state="closed")
-    summary = repo.get_issue(parent.number).raw_data["sub_issues_summary"]
-    assert summary == {"total": 2, "completed": 1, "percent_completed": 50}
-
-
-def test_sub_issue_id_must_be_an_issue_id_not_a_number(sandbox, repo):
-    parent = repo.create_issue("parent")
-    answer = api_call(
-        sandbox, "POST", f"/repos/acme/widgets/issues/{parent.number}/sub_issues", body={"sub_issue_id": 424242}
-    )
-    assert answer.status == 404
-
-
-def test_issue_with_a_parent_cannot_get_a_second_one(repo):
-    one, two, child = repo.create_issue("one"), repo.create_issue("two"), repo.create_issue("child")
-    one.add_sub_issue(child.id)
-    with pytest.raises(GithubException) as caught:
-        two.add_sub_issue(child.id)
-    assert caught.value.status == 422
 
 
 def test_since_accepts_offsets_and_refuses_what_is_not_a_time(sandbox, repo):

@@ -20,7 +20,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ccc.sandbox import api_comments, api_events, api_git, api_issues, api_labels, api_pulls, api_users, githttp
+from ccc.sandbox import (
+    api_comments,
+    api_events,
+    api_git,
+    api_issues,
+    api_labels,
+    api_pulls,
+    api_sub_issues,
+    api_users,
+    githttp,
+)
 from ccc.sandbox.controls import handle_control
 from ccc.sandbox.faults import Faults, Rule
 from ccc.sandbox.ratelimit import RateLimiter, secondary_limit_error
@@ -31,7 +41,7 @@ from ccc.sandbox.store import SEED_USERS, Store, User
 logger = logging.getLogger(__name__)
 
 # Route modules register their handlers when imported.
-ROUTE_MODULES = (api_users, api_labels, api_issues, api_comments, api_pulls, api_events, api_git)
+ROUTE_MODULES = (api_users, api_labels, api_issues, api_sub_issues, api_comments, api_pulls, api_events, api_git)
 
 API_PREFIX = "/api/v3"
 CONTROL_PREFIX = "/_sandbox"
