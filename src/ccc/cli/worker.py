@@ -65,9 +65,9 @@ def _env(flag: str) -> str:
     return "CCC_" + flag.lstrip("-").replace("-", "_").upper()
 
 
-def _option(parser, flag: str, help: str, **kwargs) -> None:  # noqa: A002 - argparse's word
+def _option(parser, flag: str, help: str, *, env: str | None = None, **kwargs) -> None:  # noqa: A002
     """An option whose default comes from its CCC_* variable (named in the help)."""
-    name = _env(flag)
+    name = env or _env(flag)
     if kwargs.get("action") == "store_true":
         kwargs["default"] = os.environ.get(name, "").lower() in ("1", "true", "yes")
     elif name in os.environ:
@@ -100,8 +100,9 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     _option(
         p,
         "--trusted-authors",
-        "comma-separated logins whose issues are taken besides people with write "
-        "access; bots only by exact login. The default lets manager-created issues through",
+        "comma-separated logins whose issues are taken besides people with write access; bots are "
+        f"trusted only by exact login (default {','.join(DEFAULT_TRUSTED_AUTHORS)}, so issues the manager "
+        "creates with the Actions token are taken out of the box)",
         default=",".join(DEFAULT_TRUSTED_AUTHORS),
     )
     _option(p, "--assignee", "login to assign claimed issues to")
@@ -113,6 +114,7 @@ def _add_options(p: argparse.ArgumentParser) -> None:
         "--workdir",
         "where clones, work trees and task files go (default: $RUNNER_TEMP/ccc or ~/.cache/ccc/worker)",
         type=Path,
+        env="CCC_WORKER_DIR",  # CCC_WORKDIR is the agent's work tree
     )
     _option(
         p,

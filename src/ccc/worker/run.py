@@ -206,7 +206,7 @@ class Worker:
 
     def attempt(self, task: Task) -> None:
         """Work tree, prompt, agent, tests, commit: raises AttemptFailed with the reason when one fails."""
-        task.tree = self.workspace.prepare(branch=task.branch, base=task.base, name=task.files.name)
+        task.tree = self.workspace.prepare(base=task.base, name=task.files.name)
         task.prompt_file.write_text(self.prompt(task), encoding="utf-8")
         task.progress_file.touch()
         task.mark("prepared")

@@ -60,6 +60,7 @@ class Workspace:
     def default_branch(self) -> str:
         """The branch the server's HEAD names (asked once)."""
         if self._default_branch is None:
+            self.root.mkdir(parents=True, exist_ok=True)
             out = self._git("ls-remote", "--symref", self.remote_url, "HEAD", cwd=self.root, auth=True)
             for line in out.splitlines():
                 if line.startswith("ref: refs/heads/"):
@@ -71,14 +72,15 @@ class Workspace:
 
     # -- per task ------------------------------------------------------------------------------
 
-    def prepare(self, *, branch: str, base: str, name: str) -> Path:
-        """A clean work tree at the tip of `base`, on a fresh local `branch`."""
+    def prepare(self, *, base: str, name: str) -> Path:
+        """A clean work tree at the tip of `base`, detached: the work branch exists only on the server,
+        so no tree left over from an earlier attempt can hold it."""
         self.ensure_repo()
         tracking = f"refs/remotes/origin/{base}"
         self._git("fetch", "--no-tags", "--force", self.remote_url, f"+refs/heads/{base}:{tracking}", auth=True)
         tree = self.root / "trees" / name
         self.remove(tree)
-        self._git("worktree", "add", "--force", "-B", branch, str(tree), tracking)
+        self._git("worktree", "add", "--force", "--detach", str(tree), tracking)
         return tree
 
     def commit_all(self, tree: Path, *, message: str, author: str, email: str) -> bool:

@@ -1,0 +1,84 @@
+"""Running the agent: clean environment, whole-group timeout, stop on request, progress tailing."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from ccc.worker.agent import ProgressTail, clean_env, run_command
+
+
+def run(tmp_path, command: str, **kwargs):
+    kwargs.setdefault("timeout", 30)
+    return run_command(command, cwd=tmp_path, env=clean_env({}), log_path=tmp_path / "log", **kwargs)
+
+
+def alive(pid: int, wait: float = 2.0) -> bool:
+    """Whether `pid` still runs (a zombie does not: killed orphans may wait for a reaper that never comes)."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return False
+        if state in ("Z", "X"):
+            return False
+        time.sleep(0.05)  # the kill is delivered asynchronously
+    return True
+
+
+def test_the_agent_environment_holds_no_token_unless_passed(monkeypatch):
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_secret")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws")
+    monkeypatch.setenv("AGENT_KEY", "key")
+    env = clean_env({"CCC_ISSUE_NUMBER": "3"}, pass_names=("AGENT_KEY",))
+    assert env["CCC_ISSUE_NUMBER"] == "3" and env["AGENT_KEY"] == "key" and "PATH" in env
+    assert "GITHUB_TOKEN" not in env and "AWS_SECRET_ACCESS_KEY" not in env
+    assert clean_env({}, token="ghp_secret")["GITHUB_TOKEN"] == "ghp_secret"
+
+
+def test_exit_status_and_output_tail_are_reported(tmp_path):
+    result = run(tmp_path, "echo first; echo last; exit 3")
+    assert result.exit_code == 3 and not result.ok
+    assert result.log_tail.endswith("first\nlast")
+    assert result.describe("the agent") == "the agent exited with status 3"
+
+
+def test_a_timeout_kills_the_whole_process_group(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    result = run(tmp_path, f"sleep 60 & echo $! > {pid_file}; wait", timeout=0.5)
+    assert result.timed_out and result.exit_code is None
+    assert not alive(int(pid_file.read_text()))
+
+
+def test_background_children_do_not_outlive_a_finished_agent(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    result = run(tmp_path, f"sleep 60 & echo $! > {pid_file}; exit 0")
+    assert result.ok
+    assert not alive(int(pid_file.read_text()))
+
+
+def test_a_stop_request_kills_the_agent(tmp_path):
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    result = run(tmp_path, "sleep 60", stop=stop)
+    assert result.stopped and not result.timed_out and not result.ok
+
+
+def test_progress_lines_are_read_as_they_are_completed(tmp_path):
+    path = tmp_path / "progress"
+    tail = ProgressTail(path)
+    assert tail.read_new() == []
+    path.write_text("one\ntw")
+    assert tail.read_new() == ["one"]
+    with path.open("a") as fh:
+        fh.write("o\n\nthree\n")
+    assert tail.read_new() == ["two", "three"]
+    assert tail.read_new() == []
+
+
+def test_ticks_happen_while_the_agent_runs(tmp_path):
+    ticks = []
+    run(tmp_path, "sleep 0.5", on_tick=lambda: ticks.append(1), tick_seconds=0.05)
+    assert len(ticks) >= 3

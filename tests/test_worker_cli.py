@@ -1,0 +1,103 @@
+"""`ccc worker run`: settings from flags and CCC_* variables, validation, the JSON result on stdout."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from ccc.cli import build_parser
+from ccc.cli.worker import settings_from
+from ccc.errors import InputError
+from ccc.worker.masking import Masker
+from ccc.worker.run import workdir_default
+
+BASE_ENV = {"GITHUB_TOKEN": "ghp_token", "GITHUB_REPOSITORY": "acme/widgets"}
+
+
+def parse(*argv: str, env: dict | None = None, monkeypatch=None):
+    for name, value in (env or {}).items():
+        monkeypatch.setenv(name, value)
+    args = build_parser().parse_args(["worker", "run", *argv])
+    return settings_from(args, {**BASE_ENV, **(env or {})})
+
+
+def test_flags_become_frozen_settings(monkeypatch):
+    settings = parse("--worker", "cc02", "--command", "agent", "--lease-minutes", "2", "--max-attempts", "5",
+                     "--trusted-authors", "bot-a[bot], alice", "--pool", "shared", monkeypatch=monkeypatch)  # fmt: skip
+    assert (settings.worker, settings.pool, settings.repo) == ("cc02", "shared", "acme/widgets")
+    assert settings.lease == timedelta(minutes=2) and settings.max_attempts == 5 and settings.max_tasks == 1
+    assert settings.trusted_authors == ("bot-a[bot]", "alice")
+    assert settings.served_labels == ("cc02", "shared")
+    assert "ghp_token" not in repr(settings)
+
+
+def test_every_option_can_come_from_a_ccc_variable(monkeypatch):
+    env = {"CCC_WORKER": "cc03", "CCC_COMMAND": "agent", "CCC_LOOP": "true", "CCC_INTERVAL": "7",
+           "CCC_LABEL_NAMES": "in_progress=wip", "CCC_DRAFT": "1"}  # fmt: skip
+    settings = parse(env=env, monkeypatch=monkeypatch)
+    assert settings.worker == "cc03" and settings.loop and settings.interval == 7 and settings.draft
+    assert settings.max_tasks == 0  # no limit when looping
+    assert settings.labels.in_progress == "wip"
+
+
+def test_manager_created_issues_are_trusted_by_default(monkeypatch):
+    assert parse("--worker", "cc01", "--command", "a", monkeypatch=monkeypatch).trusted_authors == (
+        "github-actions[bot]",
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--command", "a"], "--worker"),
+        (["--worker", "cc01"], "--command"),
+        (["--worker", "a,b", "--command", "a"], "--worker"),
+        (["--worker", "cc01", "--command", "a", "--label-names", "bogus=x"], "--label-names"),
+        (["--worker", "cc01", "--command", "a", "--prompt-template", "/nonexistent.j2"], "--prompt-template"),
+    ],
+)
+def test_bad_settings_are_input_errors_naming_the_option(argv, message, monkeypatch):
+    with pytest.raises(InputError, match=message):
+        parse(*argv, monkeypatch=monkeypatch)
+
+
+def test_a_missing_token_names_the_variable():
+    args = build_parser().parse_args(["worker", "run", "--worker", "cc01", "--command", "a", "--token-env", "MY_TOK"])
+    with pytest.raises(InputError, match="MY_TOK"):
+        settings_from(args, {})
+
+
+def test_help_documents_the_variables_and_exit_codes():
+    out = subprocess.run(
+        [sys.executable, "-m", "ccc", "worker", "run", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for text in ("CCC_WORKER", "CCC_MAX_TASKS", "CCC_PROGRESS_FILE", "github-actions[bot]", "exit codes"):
+        assert text in " ".join(out.split()), text
+
+
+def test_an_idle_once_run_prints_json_and_exits_zero(sandbox, tmp_path):
+    env = {**os.environ, "GITHUB_TOKEN": sandbox.token("github-actions[bot]")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "ccc", "worker", "run", "--worker", "cc01", "--command", "true", "--once", "--json",
+         "--repo", sandbox.repo, "--api-url", sandbox.api_url, "--workdir", str(tmp_path)],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["status"] == "idle" and result["requests"]["total"] == 1 and result["issue"] is None
+
+
+def test_masking_covers_the_basic_auth_form_of_a_token():
+    mask = Masker(["ghp_abc123"])
+    header = "AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46Z2hwX2FiYzEyMw=="
+    assert mask(f"token ghp_abc123 in {header}") == "token *** in AUTHORIZATION: basic ***"
+
+
+def test_the_default_workdir_is_the_runner_temp_dir():
+    assert workdir_default({"RUNNER_TEMP": "/runner/tmp"}) == Path("/runner/tmp/ccc")

@@ -1,0 +1,78 @@
+"""Finding work: states and pull requests skipped, priority then age, trust by permission or exact login."""
+
+from __future__ import annotations
+
+from ccc.client import Issue
+from ccc.protocol.states import Labels
+from ccc.worker.queue import Trust, WorkQueue
+from worker_support import client, github
+
+
+def issue_json(number: int, *, login: str, user_type: str = "User") -> Issue:
+    return Issue.from_json(
+        {
+            "number": number,
+            "id": number,
+            "title": "t",
+            "state": "open",
+            "user": {"login": login, "type": user_type},
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+        }
+    )
+
+
+def queue(sandbox, *, trusted=(), served=("cc01",)) -> WorkQueue:
+    repo_client = client(sandbox)
+    return WorkQueue(repo_client, served=served, labels=Labels(), trust=Trust(repo_client, trusted))
+
+
+def test_bots_are_trusted_only_by_exact_login():
+    trust = Trust(client=None, trusted_authors=("github-actions[bot]",))  # no lookup may happen
+    assert trust.allows(issue_json(1, login="github-actions[bot]", user_type="Bot"))
+    assert not trust.allows(issue_json(2, login="evil-actions[bot]", user_type="Bot"))
+    assert not trust.allows(issue_json(3, login="dependabot[bot]", user_type="Bot"))
+
+
+def test_writers_are_trusted_with_one_permission_lookup_per_author(sandbox):
+    work = queue(sandbox)
+    maintainer, triager = issue_json(1, login="maintainer"), issue_json(2, login="outside-triager")
+    assert [work.trust.allows(i) for i in (maintainer, triager, maintainer, triager)] == [True, False, True, False]
+    assert work.client.counter.by_operation() == {"permission": 2}
+
+
+def test_state_labels_and_pull_requests_are_skipped_and_the_rest_ordered(sandbox):
+    repo = github(sandbox).get_repo(sandbox.repo)
+    for title, labels in [
+        ("low", ["cc01", "priority-low"]),
+        ("plain", ["cc01"]),
+        ("done", ["cc01", "completed"]),
+        ("failed", ["cc01", "failed"]),
+        ("blocked", ["cc01", "blocked"]),
+        ("held", ["cc01", "in-progress"]),
+        ("high", ["cc01", "priority-high"]),
+        ("normal", ["cc01", "priority-normal"]),
+        ("other worker", ["cc02"]),
+    ]:
+        repo.create_issue(title=title, labels=labels)
+    work = queue(sandbox)
+    ready, held = work.split(work.listing())
+    assert [i.title for i in ready] == ["high", "plain", "normal", "low"]
+    assert [i.title for i in held] == ["held"]
+
+
+def test_pool_and_worker_labels_are_listed_once_each_without_duplicates(sandbox):
+    repo = github(sandbox).get_repo(sandbox.repo)
+    repo.create_issue(title="both", labels=["cc01", "shared"])
+    repo.create_issue(title="pool", labels=["shared"])
+    work = queue(sandbox, served=("cc01", "shared"))
+    assert sorted(i.title for i in work.listing()) == ["both", "pool"]
+    assert work.client.counter.by_operation() == {"poll_issues": 2}
+
+
+def test_an_unchanged_listing_is_answered_from_the_etag_cache(sandbox):
+    github(sandbox).get_repo(sandbox.repo).create_issue(title="one", labels=["cc01"])
+    work = queue(sandbox)
+    first, second = work.listing(), work.listing()
+    assert [i.number for i in first] == [i.number for i in second] == [1]
+    assert work.client.counter.charged == 1
