@@ -7,7 +7,7 @@ import sqlite3
 
 from ccc.sandbox.api_labels import ensure_labels, find_label, label_json
 from ccc.sandbox.paging import paginate
-from ccc.sandbox.routing import PERMISSIONS, ApiError, Request, Response, route, validation_failed
+from ccc.sandbox.routing import ApiError, Request, Response, route, validation_failed
 from ccc.sandbox.store import Repo, Store, User, node_id, now_iso, parse_timestamp, web_root
 
 STATES = ("open", "closed")
@@ -119,10 +119,6 @@ def sub_issues_summary(store: Store, issue_id: int) -> dict:
 # -- writing helpers ------------------------------------------------------------------------------
 
 
-def may_triage(req: Request) -> bool:
-    return PERMISSIONS.index(req.store.permission(req.user, req.repo)) >= PERMISSIONS.index("triage")
-
-
 def assignable_users(req: Request, logins: list, *, strict: bool) -> list[User]:
     """Users that may be assigned: people with access to the repository (not bots or organisations).
 
@@ -183,7 +179,12 @@ def label_names(req: Request) -> list:
         data = data.get("labels", [])
     if not isinstance(data, list):
         raise validation_failed("Label", "labels", "invalid")
-    return [item.get("name") if isinstance(item, dict) else item for item in data]
+    return names_of(data)
+
+
+def names_of(labels: list) -> list:
+    """Labels may be given as names or as {"name": ...} objects."""
+    return [item.get("name") if isinstance(item, dict) else item for item in labels]
 
 
 def string_list(data: dict, key: str) -> list:
@@ -191,6 +192,11 @@ def string_list(data: dict, key: str) -> list:
     if not isinstance(value, list):
         raise validation_failed("Issue", key, "invalid")
     return value
+
+
+def assignee_logins(data: dict) -> list:
+    """`assignees`, plus the older single `assignee` field GitHub still accepts."""
+    return string_list(data, "assignees") + ([data["assignee"]] if data.get("assignee") else [])
 
 
 def insert_issue(req: Request, title: str, body: str | None, *, is_pull: bool = False) -> int:
@@ -273,14 +279,13 @@ def _filter_people(req: Request, sql: list, params: list) -> tuple[list, list]:
 def create_issue(req: Request, owner: str, repo: str) -> dict:
     data, store = req.json(), req.store
     title = valid_title(data.get("title"))
-    logins = string_list(data, "assignees") + ([data["assignee"]] if data.get("assignee") else [])
-    # Labels and assignees are silently dropped for authors without triage access, as on GitHub.
-    assignees = assignable_users(req, logins, strict=True) if may_triage(req) else []
-    labels = [item.get("name") if isinstance(item, dict) else item for item in string_list(data, "labels")]
+    logins = assignee_logins(data)
+    # Tokens below triage never get here (the route needs triage), so labels and assignees always apply.
+    assignees = assignable_users(req, logins, strict=True)
+    labels = names_of(string_list(data, "labels"))
     with store.tx():
         issue_id = insert_issue(req, title, data.get("body"))
-        if may_triage(req):
-            set_labels(store, req.repo, issue_id, labels, replace=True)
+        set_labels(store, req.repo, issue_id, labels, replace=True)
         set_assignees(store, issue_id, assignees, replace=True)
         return issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue_id))
 
@@ -303,10 +308,10 @@ def update_issue(req: Request, owner: str, repo: str, issue_number: str) -> dict
         changes.update(state_change(req, issue, data))
         update_columns(store, issue["id"], changes)
         if "labels" in data:
-            names = [item.get("name") if isinstance(item, dict) else item for item in string_list(data, "labels")]
+            names = names_of(string_list(data, "labels"))
             set_labels(store, req.repo, issue["id"], names, replace=True)
         if "assignees" in data or "assignee" in data:
-            logins = string_list(data, "assignees") + ([data["assignee"]] if data.get("assignee") else [])
+            logins = assignee_logins(data)
             set_assignees(store, issue["id"], assignable_users(req, logins, strict=True), replace=True)
         touch(store, issue["id"])
         return issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
