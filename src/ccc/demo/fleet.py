@@ -91,7 +91,9 @@ class Fleet:
     def start(self, plan: WorkerPlan) -> subprocess.Popen:
         self.plans[plan.label] = plan
         self.restarts.setdefault(plan.label, 0)
-        workdir = self.data_dir / plan.label
+        # A fresh directory per start, as each scheduled runner job gets: a restart does not
+        # inherit the work trees its crashed predecessor left behind.
+        workdir = self.data_dir / plan.label / f"run-{self.restarts[plan.label] + 1}"
         workdir.mkdir(parents=True, exist_ok=True)
         env = child_env(self.sandbox.token(worker_login(plan.label)))
         with open(self.log_path(plan.label), "ab") as log:
@@ -106,12 +108,13 @@ class Fleet:
         self.processes[plan.label] = process
         return process
 
-    def restart_crashed(self) -> list[tuple[str, int, str]]:
-        """Start again every worker that exited, while it has restarts left; (label, exit code, last error)."""
+    def restart_crashed(self) -> list[tuple[str, str]]:
+        """Start again every worker that exited, while it has restarts left; (label, why it exited)."""
         restarted = []
         for label, code in self.exited().items():
             if self.restarts[label] < MAX_RESTARTS:
-                restarted.append((label, code, self.last_error(label)))
+                why = f"killed by signal {-code}" if code < 0 else f"exit {code}: {self.last_error(label)}"
+                restarted.append((label, why))
                 self.restarts[label] += 1
                 self.start(self.plans[label])
         return restarted

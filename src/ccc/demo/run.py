@@ -163,8 +163,8 @@ class Demo:
             if self.say.elapsed > self.settings.timeout:
                 self.note(f"timed out after {short_duration_seconds(self.say.elapsed)}")
                 return status
-            for label, code, error in self.fleet.restart_crashed():
-                self.note(f"worker {label} exited ({code}; {error}): started again, as its schedule would")
+            for label, why in self.fleet.restart_crashed():
+                self.note(f"worker {label} exited ({why}): started again, as its schedule would")
             if not self.fleet.running():
                 self.note("no worker left: " + "; ".join(f"{k} exit {v}" for k, v in self.fleet.exited().items()))
                 return status
