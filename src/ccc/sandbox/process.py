@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-READY_TIMEOUT_SECONDS = 30
+READY_TIMEOUT_SECONDS = 60  # generous: CI machines under load start Python slowly
 
 
 class SandboxError(RuntimeError):
@@ -60,8 +60,7 @@ class SandboxProcess:
             str(self.data_dir),
             *self.args,
         ]
-        log = open(self.data_dir / "sandbox.log", "ab")  # noqa: SIM115 - handed to the child
-        with log:
+        with open(self.data_dir / "sandbox.log", "ab") as log:  # the child keeps its own handle
             self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
         line = self._ready_line()
         self.info = json.loads(line)
