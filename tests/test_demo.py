@@ -14,6 +14,7 @@ import pytest
 from ccc.cli import main
 from ccc.demo.example import build_tree, example_dir, generated_manifest, recipes
 from ccc.demo.faults import PROFILES, fault_rules
+from ccc.demo.fleet import MAX_RESTARTS, Fleet, WorkerPlan
 from ccc.demo.run import DemoSettings, run_demo, settled
 from ccc.errors import InputError
 from ccc.manifest import load_manifests
@@ -213,3 +214,34 @@ def test_the_demo_completes_every_task_with_one_pull_request_each_and_writes_the
     assert all(f"#{task.number}" in dashboard for task in tasks.values())
     assert "all tasks completed" in log
     assert "\x1b[" not in log  # plain lines off a terminal
+
+
+# -- the worker fleet -----------------------------------------------------------------------------
+
+
+class CrashingPlan(WorkerPlan):
+    """A worker that fails at once, the way the CLI does: an `error:` line, then a non-zero exit."""
+
+    def argv(self, sandbox, workdir: Path) -> list[str]:
+        return [sys.executable, "-c", "import sys; print('error: boom'); sys.exit(3)"]
+
+
+class Tokens:
+    """Just enough of a sandbox for starting processes: a token per login."""
+
+    def token(self, login: str) -> str:
+        return f"token-of-{login}"
+
+
+def test_a_crashed_worker_is_started_again_in_a_fresh_directory_until_its_restarts_run_out(tmp_path):
+    fleet = Fleet(Tokens(), tmp_path)
+    fleet.start(CrashingPlan("cc01", AGENT))
+    reasons = []
+
+    for _ in range(MAX_RESTARTS + 1):
+        fleet.processes["cc01"].wait()
+        reasons += fleet.restart_crashed()
+
+    assert reasons == [("cc01", "exit 3: error: boom")] * MAX_RESTARTS
+    assert fleet.running() == []
+    assert len(list((tmp_path / "workers" / "cc01").glob("run-*"))) == MAX_RESTARTS + 1
