@@ -142,6 +142,7 @@ class Sandbox:
         if early is not None:
             return early
         if route is None:
+            logger.warning("no route for %s %s (the sandbox does not implement it)", req.method, req.path)
             raise ApiError(404, "Not Found")
         req.user = self.authenticate(req, route)
         if req.user is None:
