@@ -189,3 +189,16 @@ def test_hostile_issue_content_is_only_ever_data(sandbox, tmp_path):
     assert title_file.strip() == title
     assert repo.get_pull(task["pr"]).title == title
     assert branch in branches(sandbox) and branch.startswith(f"ccc/{number}-touch-")
+
+
+def test_a_terminated_worker_hands_its_task_back(sandbox, tmp_path):
+    (number,) = create_issues(sandbox, 1)
+    repo = github(sandbox).get_repo(sandbox.repo)
+    proc = worker_process(sandbox, tmp_path, "cancelled", "--command", agent("--sleep", "30"))
+    wait_for(lambda: len(comments_of(repo, number)) >= 2)  # claimed; the agent runs
+    proc.send_signal(signal.SIGTERM)  # what a cancelled workflow run does after SIGINT
+    assert proc.wait(timeout=30) == 130
+    record = claims(sandbox).read(number)
+    assert record.kind is ClaimKind.RELEASE and record.reason == "the worker was stopped"
+    assert labels_of(repo, number) == {"cc01"}
+    assert comments_of(repo, number)[-1].startswith("Task attempt failed: the worker was stopped")

@@ -262,3 +262,43 @@ def test_dependencies_gate_tasks_and_completion_unblocks_dependents(sandbox, rep
     assert run(settings(sandbox, tmp_path)).tasks[0].issue == first
     assert labels_of(repo, second) == {"cc01"}  # unblocked by the worker that completed its dependency
     assert run(settings(sandbox, tmp_path, dry_run=True, command=None)).candidates == [second, waiting]
+
+
+def test_heartbeats_renew_the_lease_while_a_long_agent_works(sandbox, repo, tmp_path):
+    number = new_issue(repo)
+    result = run(settings(sandbox, tmp_path, command=agent("--sleep", "2.5"), lease=timedelta(seconds=1.5)))
+    assert result.status is Status.DELIVERED
+    kinds = [r.kind for r in claims(sandbox).history(number)]
+    assert kinds[0] is ClaimKind.CLAIM and kinds[-1] is ClaimKind.COMPLETE
+    assert kinds.count(ClaimKind.RENEW) >= 2 and ClaimKind.TAKEOVER not in kinds
+
+
+def test_progress_is_one_comment_edited_at_most_once_per_interval(sandbox, repo, tmp_path):
+    number = new_issue(repo)
+    lines = 'for i in 1 2 3 4 5; do echo "step $i" >> "$CCC_PROGRESS_FILE"; sleep 0.2; done; echo x > f.txt'
+    result = run(settings(sandbox, tmp_path, command=lines, progress_interval=3600))
+    progress = [body for body in comments_of(repo, number) if body.startswith("Progress Update:")]
+    assert len(progress) == 1 and all(f"- step {i}" in progress[0] for i in range(1, 6))
+    # The first line creates the comment; the interval holds back edits until the agent's final flush.
+    assert result.requests["by_operation"]["update_comment"] == 1
+
+
+def test_a_final_claim_on_an_in_progress_issue_gets_its_labels_settled(sandbox, repo, tmp_path):
+    number = new_issue(repo, labels=("cc01", "in-progress"))
+    store = claims(sandbox)
+    store.complete(store.claim(number, worker="cc02", run_id="", run_url="", lease=timedelta(minutes=5)), pr_url="u")
+    assert run(settings(sandbox, tmp_path)).status is Status.IDLE
+    assert labels_of(repo, number) == {"cc01", "completed", "ready-for-review"}
+
+
+def test_templates_can_be_overridden(sandbox, repo, tmp_path):
+    number = new_issue(repo, title="Custom {{ title }}")
+    overrides = tmp_path / "templates"
+    overrides.mkdir()
+    (overrides / "worker_claim_comment.md.j2").write_text("Mine: {{ worker }} {{ marker }}\n")
+    prompt = tmp_path / "prompt.j2"
+    prompt.write_text("TITLE={{ issue.title }}\ntarget: custom.txt\n")
+    command = 'cp "$CCC_PROMPT_FILE" prompt.txt'
+    result = run(settings(sandbox, tmp_path / "w", command=command, template_dir=overrides, prompt_template=prompt))
+    assert comments_of(repo, number)[0].startswith("Mine: cc01 <!-- ccc:claim")
+    assert show_file(sandbox, result.tasks[0].branch, "prompt.txt") == "TITLE=Custom {{ title }}\ntarget: custom.txt\n"

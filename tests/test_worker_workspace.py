@@ -6,7 +6,7 @@ import pytest
 
 from ccc.worker.masking import Masker
 from ccc.worker.workspace import GitError, Workspace
-from worker_support import BOT, branches, show_file
+from worker_support import BOT, branches, git, show_file
 
 
 @pytest.fixture
@@ -63,3 +63,22 @@ def test_git_errors_are_masked(sandbox, tmp_path):
     with pytest.raises(GitError) as caught:
         bad.prepare(base="main", name="x")
     assert token not in str(caught.value)
+
+
+def test_work_trees_can_come_from_an_existing_checkout(sandbox, tmp_path):
+    checkout = tmp_path / "checkout"
+    git("clone", "--quiet", sandbox.clone_url(), str(checkout))  # stands in for actions/checkout
+    token = sandbox.token(BOT)
+    workspace = Workspace(
+        remote_url=f"{sandbox.git_url}/{sandbox.repo}.git",
+        token=token,
+        root=tmp_path / "w",
+        masker=Masker([token]),
+        checkout=checkout,
+    )
+    tree = workspace.prepare(base="main", name="9")
+    (tree / "g.txt").write_text("from a checkout\n")
+    workspace.commit_all(tree, message="m", author="a", email="a@example.com")
+    workspace.push(tree, "ccc/9-g")
+    assert show_file(sandbox, "ccc/9-g", "g.txt") == "from a checkout\n"
+    assert not (tmp_path / "w" / "repo").exists()  # no second clone

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 from datetime import timedelta
 from pathlib import Path
 
@@ -194,6 +195,8 @@ def _labels(text: str) -> Labels:
 
 def run_command(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    # A cancelled workflow run sends SIGINT, then SIGTERM: both hand the current task back before exiting.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     masker = Masker(settings.secrets)
     for handler in logging.getLogger().handlers:
         handler.addFilter(MaskingFilter(masker))

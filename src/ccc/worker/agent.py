@@ -96,21 +96,23 @@ def run_command(
             start_new_session=True,
         )
         timed_out = stopped = False
-        while proc.poll() is None:
-            if on_tick:
-                on_tick()
-            if time.monotonic() - started > timeout:
-                timed_out = True
-            elif stop is not None and stop.is_set():
-                stopped = True
-            if timed_out or stopped:
-                _kill_group(proc)
-                break
-            try:
-                proc.wait(timeout=tick_seconds)
-            except subprocess.TimeoutExpired:
-                pass
-        _signal_group(proc, signal.SIGKILL)  # background children must not outlive the task
+        try:
+            while proc.poll() is None:
+                if on_tick:
+                    on_tick()
+                if time.monotonic() - started > timeout:
+                    timed_out = True
+                elif stop is not None and stop.is_set():
+                    stopped = True
+                if timed_out or stopped:
+                    _kill_group(proc)
+                    break
+                try:
+                    proc.wait(timeout=tick_seconds)
+                except subprocess.TimeoutExpired:
+                    pass
+        finally:
+            _signal_group(proc, signal.SIGKILL)  # background children, or everything if we were interrupted
         if on_tick:
             on_tick()
     exit_code = None if (timed_out or stopped) else proc.returncode

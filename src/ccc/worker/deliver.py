@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from ccc.client import PullRequest, RepoClient
+from ccc.client import Issue, PullRequest, RepoClient
 from ccc.errors import AmbiguousWriteError, CccError, UnprocessableError
-from ccc.protocol.claims import ClaimStore
+from ccc.protocol.claims import ClaimKind, ClaimRecord, ClaimStore
 from ccc.protocol.markers import comment_marker, read_task_marker
 from ccc.protocol.states import TaskState
 from ccc.render import render
@@ -144,6 +144,12 @@ class Publisher:
                 log.info("#%d: dependencies done, unblocking", other.number)
                 self.client.remove_label(other.number, self.labels.blocked)
 
+    def settle(self, issue: Issue, record: ClaimRecord) -> None:
+        """Labels for a task whose claim is final but which still shows in-progress."""
+        state = TaskState.COMPLETED if record.kind is ClaimKind.COMPLETE else TaskState.FAILED
+        log.warning("#%d: claim is %s but the issue is in progress: relabelling", issue.number, record.kind.value)
+        self._relabel(issue.number, issue.labels, state)
+
     # -- failure -------------------------------------------------------------------------------
 
     def give_up(self, task: Task, reason: str, log_tail: str) -> TaskResult:
@@ -210,11 +216,14 @@ class Publisher:
         )
 
     def _set_state(self, task: Task, state: TaskState) -> None:
+        self._relabel(task.number, task.issue.labels + (self.labels.in_progress,), state)
+
+    def _relabel(self, number: int, labels: tuple[str, ...], state: TaskState) -> None:
         """Add the new state's labels first, then drop the old: the issue never looks free while held."""
-        add, remove = self.labels.transition(task.issue.labels + (self.labels.in_progress,), state)
-        self.client.add_labels(task.number, add)
+        add, remove = self.labels.transition(labels, state)
+        self.client.add_labels(number, add)
         for name in remove:
-            self.client.remove_label(task.number, name)
+            self.client.remove_label(number, name)
 
     def _text(self, template: str, **variables) -> str:
         return self.mask(render(template, override_dir=self.template_dir, worker=self.settings.worker, **variables))

@@ -133,24 +133,30 @@ class Worker:
                 if claim:
                     return self.work_on(issue, claim)
         for issue in held:
-            if self._lease_may_have_run_out(issue.number):
+            if self._lease_may_have_run_out(issue):
                 claim = self._claim(issue)
                 if claim:
                     log.info("#%d: took over an expired lease", issue.number)
                     return self.work_on(issue, claim)
         return None
 
-    def _lease_may_have_run_out(self, number: int) -> bool:
-        """Read the claim of an in-progress issue at most once per lease it shows (2 requests)."""
+    def _lease_may_have_run_out(self, issue: Issue) -> bool:
+        """Read the claim of an in-progress issue at most once per lease it shows (2 requests).
+
+        A claim that is already final (its worker stopped between recording it and relabelling)
+        gets its labels settled here, so no issue stays in-progress without a live lease.
+        """
         now = self.store.clock()
-        if now < self._known_leases.get(number, now):
+        if now < self._known_leases.get(issue.number, now):
             return False
-        record = self.store.read(number)
+        record = self.store.read(issue.number)
         if record is None or record.is_free(now):
             return True
-        self._known_leases[number] = (
-            record.lease_expires_at if record.kind.holds_lease else datetime.max.replace(tzinfo=timezone.utc)
-        )
+        if record.kind.is_final:
+            self.publisher.settle(issue, record)
+            self._known_leases[issue.number] = datetime.max.replace(tzinfo=timezone.utc)
+        else:
+            self._known_leases[issue.number] = record.lease_expires_at
         return False
 
     def _claim(self, issue: Issue) -> Claim | None:
@@ -189,6 +195,9 @@ class Worker:
             except Exception as exc:  # a bug must not leave the task held until its lease runs out
                 log.exception("#%d: unexpected error", issue.number)
                 return self.publisher.give_up(task, f"internal error: {type(exc).__name__}: {exc}", "")
+            except KeyboardInterrupt:  # SIGINT, or SIGTERM from a cancelled run: hand the task back first
+                self.publisher.give_up(task, "the worker was stopped", "")
+                raise
         except LeaseLost as exc:
             log.error("%s: publishing nothing", exc)
             return TaskResult(
