@@ -41,7 +41,7 @@ def run(args) -> int:
         elif args.watch is None:
             print("\n".join(render_table(status, colour=view.terminal)))
         else:
-            view.show(status)
+            view.show(status, prefix=f"{status.at:%H:%M:%S} ")
         if args.watch is None:
             return 0
         time.sleep(args.watch)
