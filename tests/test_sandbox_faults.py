@@ -87,6 +87,7 @@ def test_stale_reads_answer_from_an_older_snapshot(sandbox, github):
     sandbox.faults([{"kind": "stale_reads", "seconds": 30}])
     repo.create_issue("after")
     assert [issue["title"] for issue in api_call(sandbox, "GET", ISSUES).body] == ["before"]
+    assert api_call(sandbox, "GET", f"{ISSUES}/2").body["title"] == "after"  # single objects stay fresh
     sandbox.clear_faults()
     assert [issue["title"] for issue in api_call(sandbox, "GET", ISSUES).body] == ["after", "before"]
 

@@ -3,7 +3,7 @@
 Kinds: `status` (answer `status`, default 502, without running the handler), `reset` (close the
 connection without an answer), `latency` (wait `ms` first), `secondary_limit` (403 with
 Retry-After), `too_many_requests` (429 with Retry-After), `commit_then_fail` (run the handler and
-keep its write, then answer `status`), `stale_reads` (GET requests answer from a snapshot of the
+keep its write, then answer `status`), `stale_reads` (list endpoints answer from a snapshot of the
 state `seconds` old).
 """
 

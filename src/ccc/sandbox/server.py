@@ -197,11 +197,11 @@ class Sandbox:
     def _run(self, req: Request, route: Route, params: dict, fired: list[Rule]) -> Response:
         if "owner" in params and "repo" in params:
             req.repo = self.authorize(req.user, params["owner"], params["repo"], route.permission)
-        for rule in fired:
-            if rule.kind == "stale_reads" and req.method == "GET":
-                req.store = self.faults.stale_store(rule.seconds) or self.store
-        result = route.handler(req, **params)
-        response = result if isinstance(result, Response) else Response(route.status, result)
+        stale = [rule for rule in fired if rule.kind == "stale_reads" and req.method == "GET"]
+        response = self._stale_list(req, route, params, stale[0]) if stale else None
+        if response is None:
+            req.store = self.store
+            response = self._call(req, route, params)
         if route.write and response.status < 400:
             self.faults.record_write(self.store)
         for rule in fired:
@@ -210,6 +210,21 @@ class Sandbox:
         if req.method == "GET" and response.status == HTTPStatus.OK:
             return conditional(req, response)
         return response
+
+    def _call(self, req: Request, route: Route, params: dict) -> Response:
+        result = route.handler(req, **params)
+        return result if isinstance(result, Response) else Response(route.status, result)
+
+    def _stale_list(self, req: Request, route: Route, params: dict, rule: Rule) -> Response | None:
+        """The answer from a snapshot `rule.seconds` old, if it is a list (single objects stay fresh)."""
+        req.store = self.faults.stale_store(rule.seconds)
+        if req.store is None:
+            return None
+        try:
+            response = self._call(req, route, params)
+        except ApiError:
+            return None  # e.g. the snapshot predates the issue: answer from the live state instead
+        return response if isinstance(response.body, list) else None
 
     def authorize(self, user: User | None, owner: str, name: str, needed: str):
         """The repository, if this user may see it (else 404) and has the needed permission (else 403)."""
