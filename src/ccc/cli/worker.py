@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import signal
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -125,7 +126,12 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     )
     _option(p, "--claims-namespace", "ref prefix of the claim locks", default="refs/ccc/claims")
     mode = p.add_mutually_exclusive_group()
-    _option(mode, "--once", "poll once and exit (the default; for scheduled runs)", action="store_true")
+    _option(
+        mode,
+        "--once",
+        "take up to --max-tasks tasks, then exit 0 even when idle (the default; for scheduled runs)",
+        action="store_true",
+    )
     _option(mode, "--loop", "keep polling, with ETags so idle polls cost no rate limit", action="store_true")
     _option(p, "--interval", "seconds between polls with --loop", type=float, default=300.0)
     _option(
@@ -134,7 +140,12 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     _option(p, "--progress-interval", "least seconds between edits of the progress comment", type=float, default=30.0)
     _option(p, "--write-pacing", "seconds between write requests (GitHub asks for 1)", type=float, default=1.0)
     _option(p, "--dry-run", "list what would be claimed; change nothing", action="store_true")
-    _option(p, "--json", "print the result as JSON on stdout", action="store_true")
+    _option(
+        p,
+        "--json",
+        "print only the JSON result (on stdout, always), not the summary line on stderr",
+        action="store_true",
+    )
 
 
 def settings_from(args: argparse.Namespace, env: os._Environ | dict = os.environ) -> WorkerSettings:
@@ -206,10 +217,12 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def report(result: WorkerResult, *, as_json: bool, mask: Masker) -> None:
-    """JSON (or a line) on stdout, step outputs and summary in Actions, an annotation when it went wrong."""
+    """JSON on stdout (and a readable line on stderr), step outputs and summary in Actions, annotations."""
     data = result.to_json()
     text = mask(json.dumps(data))
-    print(text if as_json else mask(_line(result)))
+    print(text)
+    if not as_json:
+        print(mask(_line(result)), file=sys.stderr)
     set_output("status", result.status.value)
     set_output("issue", str(data["issue"] or ""))
     set_output("pr-url", data["pr_url"] or "")

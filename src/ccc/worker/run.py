@@ -196,7 +196,10 @@ class Worker:
                 log.exception("#%d: unexpected error", issue.number)
                 return self.publisher.give_up(task, f"internal error: {type(exc).__name__}: {exc}", "")
             except KeyboardInterrupt:  # SIGINT, or SIGTERM from a cancelled run: hand the task back first
-                self.publisher.give_up(task, "the worker was stopped", "")
+                try:
+                    self.publisher.give_up(task, "the worker was stopped", "")
+                except CccError as exc:
+                    log.error("#%d: could not hand the task back (%s); its lease will expire", issue.number, exc)
                 raise
         except LeaseLost as exc:
             log.error("%s: publishing nothing", exc)
