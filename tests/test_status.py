@@ -65,6 +65,18 @@ def test_status_shows_state_worker_attempt_and_pr_of_every_managed_issue(client)
     assert not status.all_completed
 
 
+def test_with_the_manager_login_only_the_managers_issues_are_tasks(client, sandbox):
+    task_issue(client, "real")
+    outsider = connect(repo=sandbox.repo, api_url=sandbox.api_url, token=sandbox.token("outside-triager"))
+    task_issue(outsider, "forged")
+
+    everyone = StatusReader(client).read()
+    managed = StatusReader(client, manager_login="maintainer").read()
+
+    assert set(by_task(everyone)) == {"real", "forged"}
+    assert set(by_task(managed)) == {"real"}
+
+
 def test_a_second_read_of_an_unchanged_queue_costs_only_the_two_listings(client):
     number = task_issue(client, "held", labels=("in-progress",))
     ClaimStore(client).claim(number, worker="cc01", run_id="1", run_url="", lease=LEASE)

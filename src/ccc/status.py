@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import TextIO
 
 from ccc.client import Issue, RepoClient
+from ccc.manager.inventory import take_inventory
 from ccc.protocol.claims import DEFAULT_NAMESPACE, ClaimRecord, utcnow
 from ccc.protocol.markers import read_task_marker
 from ccc.protocol.states import Labels, TaskState
@@ -131,6 +132,9 @@ class StatusReader:
     client: RepoClient
     labels: Labels = field(default_factory=Labels)
     namespace: str = DEFAULT_NAMESPACE
+    # When known, only issues this login opened are tasks, as the manager sees them: a task marker
+    # copied into someone else's issue is ignored. None: every issue ending in a task marker.
+    manager_login: str | None = None
     _records: dict[str, ClaimRecord | None] = field(default_factory=dict, repr=False)
 
     def read(self, now: datetime | None = None) -> QueueStatus:
@@ -147,6 +151,9 @@ class StatusReader:
 
     def _issues(self) -> list[Issue]:
         found = self.client.list_issues(state="all", operation="status_issues")
+        if self.manager_login:
+            inventory = take_inventory(found, manager_login=self.manager_login)
+            return sorted((managed.issue for managed in inventory.tasks.values()), key=lambda issue: issue.number)
         return [issue for issue in found if not issue.is_pull_request]
 
     def _claim_heads(self) -> dict[int, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 from ccc.errors import InputError
@@ -19,6 +20,12 @@ def register(subparsers) -> None:
     parser.add_argument("--repo", help="OWNER/NAME (default: GITHUB_REPOSITORY)")
     parser.add_argument("--api-url", help="GitHub API root (default: GITHUB_API_URL or https://api.github.com)")
     parser.add_argument("--token-env", default="GITHUB_TOKEN", help="environment variable holding the token")
+    parser.add_argument(
+        "--manager-login",
+        default=os.environ.get("CCC_MANAGER_LOGIN") or None,
+        help="only issues this login opened are tasks, as the manager sees them (default: CCC_MANAGER_LOGIN; "
+        "unset: every issue that ends in a task marker)",
+    )
     parser.add_argument("--claims-namespace", default=DEFAULT_NAMESPACE, help="where claim refs live")
     parser.add_argument("--json", action="store_true", help="print JSON (one object per refresh with --watch)")
     parser.add_argument("--watch", type=float, metavar="SECONDS", help="refresh every SECONDS until interrupted")
@@ -32,7 +39,7 @@ def run(args) -> int:
     if args.watch is not None and args.watch <= 0:
         raise InputError(f"--watch must be a positive number of seconds, got {args.watch}")
     client = connect(repo=args.repo, api_url=args.api_url, token_env=args.token_env)
-    reader = StatusReader(client, namespace=args.claims_namespace)
+    reader = StatusReader(client, namespace=args.claims_namespace, manager_login=args.manager_login)
     view = LiveView()
     while True:
         status = reader.read()

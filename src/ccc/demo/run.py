@@ -116,7 +116,9 @@ class Demo:
         self.manager = ManagerCommands(sandbox, self.tree, data_dir / "manager.log")
         self.fleet = Fleet(sandbox, data_dir)
         self.view = LiveView(say.out, terminal=settings.terminal)
-        self.reader = StatusReader(self.client)  # one reader: claim commits are read once for the whole run
+        self.reader = StatusReader(
+            self.client, manager_login=MANAGER_LOGIN
+        )  # one reader: claim commits are read once for the whole run
 
     def run(self) -> DemoResult:
         self.say(f"sandbox up: {self.sandbox.api_url} (data in {self.data_dir})")
