@@ -122,3 +122,16 @@ def test_summarize_without_reap_reports_the_expired_lease(sandbox, root):
     assert [task.number for task in result.dashboard.expired] == [2]
     assert result.reaped == ()
     assert "in-progress" in client_for(sandbox).get_issue(2).labels
+
+
+def test_released_claim_still_labelled_in_progress_is_relabelled(sandbox, root):
+    client = client_for(sandbox)
+    store = ClaimStore(client)
+    store.release(store.claim(1, worker="cc01", run_id="1", run_url="", lease=timedelta(minutes=5)), "agent failed")
+    client.add_labels(1, ["in-progress"])  # the worker died before removing it
+
+    [reaped] = reap_leases(client_for(sandbox), settings_for(root))
+
+    assert reaped.outcome is TaskState.READY
+    assert "in-progress" not in client_for(sandbox).get_issue(1).labels
+    assert client_for(sandbox).list_comments(1) == []

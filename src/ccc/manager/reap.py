@@ -51,7 +51,10 @@ class Reaper:
     def reap(self, managed: ManagedIssue, record: ClaimRecord) -> Reaped | None:
         """Release or fail one task whose last claim record (`record`) shows an expired lease."""
         if record.kind is ClaimKind.RELEASE:
-            return self._fix_labels(managed, record, TaskState.READY)
+            # The holder gave the task back but stopped before relabelling it; out of attempts, nobody can
+            # claim it again, so it is failed rather than left ready forever.
+            retry = self.claims.attempts_left(record)
+            return self._fix_labels(managed, record, TaskState.READY if retry else TaskState.FAILED)
         if record.kind is ClaimKind.FAIL:
             return self._fix_labels(managed, record, TaskState.FAILED)
         claim = self.claims.take_over_expired(managed.number, by=REAPER)
