@@ -32,6 +32,8 @@ def utc_text(moment: datetime | None = None) -> str:
 
 
 class Publisher:
+    """Writes a task's visible state: one method per transition (announce, deliver, give_up, settle)."""
+
     def __init__(
         self,
         settings: WorkerSettings,
