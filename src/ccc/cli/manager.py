@@ -87,6 +87,7 @@ def common_parser() -> argparse.ArgumentParser:
     dashboard.add_argument(
         "--no-dashboard-issue", dest="dashboard_issue", action="store_false", help="only the job summary and JSON"
     )
+    common.add_argument("--dashboard-title", default="ccc dashboard", help="title of the dashboard issue")
     common.add_argument("--pool-label", default="any", help="label of the shared pool (tasks with `worker: any`)")
     common.add_argument("--template-dir", type=Path, help="directory of templates overriding ccc's own")
     common.add_argument("--claims-namespace", default=DEFAULT_CLAIMS_NAMESPACE, help="ref namespace of claims")
@@ -123,6 +124,7 @@ def settings_from(args) -> ManagerSettings:
         max_writes_per_minute=args.max_writes_per_minute,
         dispatch_event=args.dispatch_event,
         dashboard_issue=args.dashboard_issue,
+        dashboard_title=args.dashboard_title,
         reap=getattr(args, "reap", False) or args.manager_command == "reap",
         claims_namespace=args.claims_namespace,
         max_attempts=args.max_attempts,
