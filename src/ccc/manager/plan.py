@@ -75,6 +75,11 @@ class Plan:
     def counts(self) -> dict[str, int]:
         return {action.value: self.count(action) for action in Action}
 
+    def to_json(self) -> dict:
+        """Counts and the rows that change something (unchanged rows would drown them)."""
+        changed = [row.to_json() for row in self.rows if row.action is not Action.UNCHANGED]
+        return {"counts": self.counts(), "rows": changed}
+
 
 def task_order(manifest: Manifest) -> list[Task]:
     """Dependencies before dependents (so markers can carry their numbers), otherwise manifest order."""

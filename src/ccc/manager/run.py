@@ -55,8 +55,8 @@ def run_plan(settings: ManagerSettings, *, as_json: bool, client: RepoClient | N
     client = client or client_for(settings, dry_run=True)
     inventory = read_inventory(client, settings)
     result = plan(manifest, inventory, task_states(inventory, settings.labels), settings)
-    payload = {"counts": result.counts(), "rows": changed_rows(result), "requests": client.counter.snapshot()}
-    report("ccc plan", result, payload, as_json=as_json, applied=False)
+    payload = {**result.to_json(), "requests": client.counter.snapshot()}
+    report("ccc plan", result, payload, settings, as_json=as_json, applied=False)
     return 0
 
 
@@ -69,17 +69,14 @@ def run_sync(settings: ManagerSettings, *, as_json: bool, client: RepoClient | N
         "ccc sync" + (" (dry run)" if settings.dry_run else ""),
         result.plan,
         result.to_json(),
+        settings,
         as_json=as_json,
         applied=True,
     )
     return 0
 
 
-def changed_rows(result: Plan) -> list[dict]:
-    return [row.to_json() for row in result.rows if row.action is not Action.UNCHANGED]
-
-
-def plan_markdown(title: str, result: Plan, *, applied: bool) -> str:
+def plan_markdown(title: str, result: Plan, settings: ManagerSettings, *, applied: bool) -> str:
     rows = [
         {
             "action": row.action.value,
@@ -91,12 +88,19 @@ def plan_markdown(title: str, result: Plan, *, applied: bool) -> str:
         for row in result.rows
         if row.action is not Action.UNCHANGED
     ]
-    return render(PLAN_TEMPLATE, title=title, applied=applied, counts=result.counts(), rows=rows)
+    return render(
+        PLAN_TEMPLATE,
+        override_dir=settings.template_dir,
+        title=title,
+        applied=applied,
+        counts=result.counts(),
+        rows=rows,
+    )
 
 
-def report(title: str, result: Plan, payload: dict, *, as_json: bool, applied: bool) -> None:
+def report(title: str, result: Plan, payload: dict, settings: ManagerSettings, *, as_json: bool, applied: bool) -> None:
     """The table on stdout (or JSON with --json) and in the job summary."""
-    markdown = plan_markdown(title, result, applied=applied)
+    markdown = plan_markdown(title, result, settings, applied=applied)
     print(json.dumps(payload, indent=2) if as_json else markdown)
     append_summary(markdown)
 

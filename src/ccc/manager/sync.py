@@ -37,12 +37,7 @@ class SyncResult:
     requests: dict
 
     def to_json(self) -> dict:
-        return {
-            "counts": self.plan.counts(),
-            "rows": [row.to_json() for row in self.plan.rows if row.action is not Action.UNCHANGED],
-            "dispatched": list(self.dispatched),
-            "requests": self.requests,
-        }
+        return {**self.plan.to_json(), "dispatched": list(self.dispatched), "requests": self.requests}
 
 
 def manager_login(client: RepoClient, settings: ManagerSettings) -> str:
