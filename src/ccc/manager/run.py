@@ -1,4 +1,4 @@
-"""The manager's use cases as the CLI runs them: load, connect, act, then report (stdout, summary, outputs)."""
+"""The manager's use cases as the CLI runs them: load, connect, act, then report (stdout and job summary)."""
 
 from __future__ import annotations
 
