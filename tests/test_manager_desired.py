@@ -74,3 +74,15 @@ def test_part_names_its_parent_and_closed_tasks_are_marked_retired(tmp_path):
     assert "Part of #2." in back.body
     assert back.marker.parent == 2
     assert back.open and not back.marker.retired
+
+
+def test_a_template_directory_overrides_the_issue_body(tmp_path):
+    tasks = manifest(tmp_path / "repo")
+    overrides = tmp_path / "templates"
+    overrides.mkdir()
+    (overrides / "issue_body.md.j2").write_text("Task {{ task_id }}: {{ body }}\n")
+
+    base = desire(tasks.by_id("base"), tasks, {}, ManagerSettings(template_dir=overrides))
+
+    assert base.body.startswith("Task base: b\n")
+    assert read_task_marker(base.body).id == "base"  # the marker is added after any template
