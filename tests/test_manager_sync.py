@@ -94,6 +94,9 @@ def test_examples_sync_creates_issues_with_dependencies_and_parts(sandbox, root)
     assert [i.number for i in linked] == parts
     assert "any" in issues["ci-cache"].labels
 
+    _, again = run_sync(sandbox, root)
+    assert again.counter.writes == 0  # parents, parts, links and blocked labels are all as they should be
+
 
 def test_thousand_tasks_sync_exactly_once_despite_failing_creates_and_resync_is_free(sandbox, root):
     write_manifest(root, many_tasks(BIG))
