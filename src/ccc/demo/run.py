@@ -104,7 +104,15 @@ def run_demo(settings: DemoSettings, out: TextIO | None = None) -> DemoResult:
 class Demo:
     """One run of the scenario on a started sandbox."""
 
-    def __init__(self, settings, sandbox: SandboxProcess, data_dir: Path, example: Path, labels, say: Narrator):
+    def __init__(
+        self,
+        settings: DemoSettings,
+        sandbox: SandboxProcess,
+        data_dir: Path,
+        example: Path,
+        labels: list[str],
+        say: Narrator,
+    ):
         self.settings = settings
         self.sandbox = sandbox
         self.data_dir = data_dir
@@ -116,25 +124,12 @@ class Demo:
         self.manager = ManagerCommands(sandbox, self.tree, data_dir / "manager.log")
         self.fleet = Fleet(sandbox, data_dir)
         self.view = LiveView(say.out, terminal=settings.terminal)
-        self.reader = StatusReader(
-            self.client, manager_login=MANAGER_LOGIN
-        )  # one reader: claim commits are read once for the whole run
+        # One reader for the whole run, so each claim commit is read once.
+        self.reader = StatusReader(self.client, manager_login=MANAGER_LOGIN)
 
     def run(self) -> DemoResult:
-        self.say(f"sandbox up: {self.sandbox.api_url} (data in {self.data_dir})")
-        build_tree(self.example, self.tree, tasks=self.settings.tasks, workers=len(self.labels))
-        sha = push_tree(self.tree, self.sandbox.clone_url(MANAGER_LOGIN), self.data_dir / "push")
-        self.say(f"pushed the example project to {self.sandbox.repo} (main at {sha[:12]})")
-        synced = self.manager.result("sync")
-        self.say(f"manager sync: {describe_counts(synced.get('counts', {}))}")
-        rules = fault_rules(self.settings.faults)
-        if rules:
-            self.sandbox.faults(rules, seed=7)
-            self.say(f"faults on: {self.settings.faults} ({len(rules)} rules)")
-        plans = [WorkerPlan(label, self.example / "agent.py", pace=self.settings.pace) for label in self.labels]
-        for plan in plans:
-            process = self.fleet.start(plan)
-            self.say(f"worker {plan.label} started (pid {process.pid}, log {self.fleet.log_path(plan.label)})")
+        self.prepare_repository()
+        self.start_workers()
         try:
             self.watch()
         finally:
@@ -145,10 +140,29 @@ class Demo:
         )
         self.sandbox.clear_faults()
         dashboard = self.summarize()
-        status = self.reader.read()
-        return self.finish(status, dashboard, self.say.elapsed)
+        return self.finish(self.reader.read(), dashboard, self.say.elapsed)
 
-    def watch(self) -> QueueStatus | None:
+    def prepare_repository(self) -> None:
+        """Push the example project with its manifest, and let the manager turn the manifest into issues."""
+        self.say(f"sandbox up: {self.sandbox.api_url} (data in {self.data_dir})")
+        build_tree(self.example, self.tree, tasks=self.settings.tasks, workers=len(self.labels))
+        sha = push_tree(self.tree, self.sandbox.clone_url(MANAGER_LOGIN), self.data_dir / "push")
+        self.say(f"pushed the example project to {self.sandbox.repo} (main at {sha[:12]})")
+        synced = self.manager.result("sync")
+        self.say(f"manager sync: {describe_counts(synced.get('counts', {}))}")
+
+    def start_workers(self) -> None:
+        """Faults on (workers face them, the set-up did not), then one process per worker label."""
+        rules = fault_rules(self.settings.faults)
+        if rules:
+            self.sandbox.faults(rules, seed=7)
+            self.say(f"faults on: {self.settings.faults} ({len(rules)} rules)")
+        plans = [WorkerPlan(label, self.example / "agent.py", pace=self.settings.pace) for label in self.labels]
+        for plan in plans:
+            process = self.fleet.start(plan)
+            self.say(f"worker {plan.label} started (pid {process.pid}, log {self.fleet.log_path(plan.label)})")
+
+    def watch(self) -> None:
         """Refresh the live view until every task settled, time ran out, or no worker is left."""
         summarizer = Background(lambda: self.manager.result("summarize"))
         status, completed = None, 0
@@ -161,15 +175,15 @@ class Demo:
                     completed = done
                     summarizer.request()  # the manager's cron: unblock dependents, complete parents
                 if settled(status):
-                    return status
+                    return
             if self.say.elapsed > self.settings.timeout:
                 self.note(f"timed out after {short_duration_seconds(self.say.elapsed)}")
-                return status
+                return
             for label, why in self.fleet.restart_crashed():
                 self.note(f"worker {label} exited ({why}): started again, as its schedule would")
             if not self.fleet.running():
                 self.note("no worker left: " + "; ".join(f"{k} exit {v}" for k, v in self.fleet.exited().items()))
-                return status
+                return
             time.sleep(REFRESH_SECONDS)
 
     def note(self, line: str) -> None:
