@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ccc.agents.claude_code import ClaudeCodeSettings, build_command, build_env, run_claude_code
+from ccc.agents.proctree import descendants
 from ccc.agents.progress import Progress
 from ccc.agents.report import Outcome
 from ccc.errors import InputError
@@ -203,6 +204,29 @@ def test_stop_request_ends_the_run_and_kills_its_commands(claude_cli: str, workd
 
     assert report.outcome is Outcome.STOPPED and report.is_error
     assert not process_alive(int((workdir / "pid.txt").read_text()))
+
+
+def test_an_interrupt_while_following_the_stream_leaves_no_process_behind(claude_cli: str, workdir: Path) -> None:
+    def interrupt(progress: Progress) -> None:
+        raise KeyboardInterrupt
+
+    with FakeAnthropic([final_turn("done")]) as fake:
+        with pytest.raises(KeyboardInterrupt):
+            run_claude_code("task", workdir, settings_for(fake, claude_cli), on_progress=interrupt)
+
+    assert claude_processes() == []
+
+
+def claude_processes() -> list[int]:
+    """This test process's descendants running the Claude Code CLI (other tests may have their own children)."""
+    return [pid for pid in descendants(os.getpid()) if "claude" in command_line(pid)]
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except FileNotFoundError:
+        return ""
 
 
 def process_alive(pid: int) -> bool:

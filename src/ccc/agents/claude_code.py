@@ -177,7 +177,11 @@ def run_claude_code(
             stderr=stderr,
             start_new_session=True,  # its own process group, so a limit can kill every tool it started
         )
-        stop = watch.follow(process, transcript_file, deadline=started + settings.timeout_seconds)
+        try:
+            stop = watch.follow(process, transcript_file, deadline=started + settings.timeout_seconds)
+        except BaseException:  # an interrupt (SIGINT, SIGTERM) or a failing callback: leave nothing running
+            kill_process_tree(process, grace_seconds=TERMINATE_GRACE_SECONDS)
+            raise
         exit_code = process.wait()
         wall_seconds = time.monotonic() - started
         log_tail = _tail(stderr)
