@@ -129,3 +129,25 @@ def test_bad_setting_is_an_input_error(cli, tmp_path):
 
     assert code == 2
     assert "--max-writes-per-minute" in err
+
+
+def test_bot_token_without_a_manager_login_is_told_to_pass_one(sandbox, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GITHUB_TOKEN", sandbox.token("github-actions[bot]"))
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    common = [
+        "--root",
+        str(write(tmp_path, TASKS)),
+        "--repo",
+        sandbox.repo,
+        "--api-url",
+        sandbox.api_url,
+        "--max-writes-per-minute",
+        "0",
+    ]
+
+    code = main(["manager", "plan", *common])
+
+    assert code == 2
+    assert "--manager-login" in capsys.readouterr().err
+    assert main(["manager", "sync", *common, "--manager-login", "github-actions[bot]", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["counts"]["create"] == 3

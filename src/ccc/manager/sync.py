@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from ccc.actions_io import annotate
 from ccc.client import Issue, RepoClient
-from ccc.errors import UnprocessableError
+from ccc.errors import AuthError, InputError, UnprocessableError
 from ccc.manager.apply import edited, write_edit
 from ccc.manager.deps import task_states
 from ccc.manager.inventory import Inventory, ManagedIssue, take_inventory
@@ -41,7 +41,17 @@ class SyncResult:
 
 
 def manager_login(client: RepoClient, settings: ManagerSettings) -> str:
-    return settings.manager_login or client.authenticated_login()
+    """Whose issues are managed: the setting, else the token's own login (one request)."""
+    if settings.manager_login:
+        return settings.manager_login
+    try:
+        return client.authenticated_login()
+    except AuthError as error:
+        # Actions and App installation tokens may not call GET /user.
+        raise InputError(
+            f"cannot ask GitHub which login this token acts as ({error.message}): pass --manager-login "
+            "(github-actions[bot] for the Actions GITHUB_TOKEN, <app-slug>[bot] for a GitHub App token)"
+        ) from None
 
 
 def read_inventory(client: RepoClient, settings: ManagerSettings) -> Inventory:
