@@ -176,18 +176,42 @@ def test_dry_run_counts_writes_but_sends_none(sandbox):
     assert sandbox.stats()["writes"] == 0
 
 
-def test_pull_request_create_is_idempotent_per_head(sandbox, tmp_path):
+def push_branch(sandbox, tmp_path, branch: str) -> None:
     import subprocess
 
     work = tmp_path / "w"
     subprocess.run(["git", "clone", "-q", sandbox.clone_url(), str(work)], check=True)
-    (work / "f.txt").write_text("x")
+    (work / "f.txt").write_text(branch)
     git = ["git", "-C", str(work), "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run([*git, "checkout", "-qb", "ccc/1-x"], check=True)
+    subprocess.run([*git, "checkout", "-qb", branch], check=True)
     subprocess.run([*git, "add", "f.txt"], check=True)
     subprocess.run([*git, "commit", "-qm", "x"], check=True)
-    subprocess.run([*git, "push", "-q", "origin", "ccc/1-x"], check=True)
+    subprocess.run([*git, "push", "-q", "origin", branch], check=True)
+
+
+def test_pull_request_create_is_idempotent_per_head(sandbox, tmp_path):
+    push_branch(sandbox, tmp_path, "ccc/1-x")
     client = make_client(sandbox)
     first = client.create_pull(head="ccc/1-x", base="main", title="x", body="Closes #1")
     second = client.create_pull(head="ccc/1-x", base="main", title="x", body="Closes #1")
     assert first.number == second.number and first.head_ref == "ccc/1-x"
+
+
+def test_pull_request_create_that_failed_before_applying_is_retried(sandbox, tmp_path):
+    push_branch(sandbox, tmp_path, "ccc/2-y")
+    client = make_client(sandbox)
+    sandbox.faults(
+        [
+            {
+                "kind": "status",
+                "status": 502,
+                "rate": 1.0,
+                "methods": ["POST"],
+                "route": "/repos/{owner}/{repo}/pulls",
+                "count": 1,
+            }
+        ]
+    )
+    pull = client.create_pull(head="ccc/2-y", base="main", title="y", body="Closes #2")
+    assert pull.head_ref == "ccc/2-y"
+    assert posts_to(sandbox, "/repos/{owner}/{repo}/pulls") == 2

@@ -439,20 +439,29 @@ class RepoClient:
         return None
 
     def create_pull(self, *, head: str, base: str, title: str, body: str, draft: bool = False) -> PullRequest | None:
-        """Open a PR for `head`, or return the open one that exists (a replay, or an earlier run)."""
-        try:
-            made = self._call(
-                "create_pull",
-                lambda: self._repo.create_pull(base=base, head=head, title=title, body=body, draft=draft),
-                replay_safe=False,
-                write=True,
-            )
-            return None if made is None else PullRequest.from_json(made._rawData)
-        except (AmbiguousWriteError, UnprocessableError) as exc:
-            existing = self.find_open_pull(head)
-            if existing is None:
-                raise exc
-            return existing
+        """Open a PR for `head`, or return the open one that exists (a replay, or an earlier run).
+
+        GitHub allows one open PR per head, so after an ambiguous failure the read-back is exact:
+        found means it was made; not found means it was not, and creating again is safe.
+        """
+        for _ in range(self.policy.attempts):
+            try:
+                made = self._call(
+                    "create_pull",
+                    lambda: self._repo.create_pull(base=base, head=head, title=title, body=body, draft=draft),
+                    replay_safe=False,
+                    write=True,
+                )
+                return None if made is None else PullRequest.from_json(made._rawData)
+            except AmbiguousWriteError:
+                existing = self.find_open_pull(head)
+            except UnprocessableError:
+                existing = self.find_open_pull(head)
+                if existing is None:
+                    raise
+            if existing is not None:
+                return existing
+        raise TransientError(f"create_pull for {head}: GitHub kept failing; no pull request was opened")
 
     def dispatch(self, event_type: str, payload: dict) -> None:
         """repository_dispatch: a duplicate wake-up is harmless, so replays are allowed."""
