@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from ccc.sandbox.store import Store, parse_timestamp
+from ccc.sandbox.store import Store
 
 
 @pytest.fixture
@@ -85,16 +85,3 @@ def test_author_association_reflects_the_relation_to_the_repository(store, login
     repo = store.create_repo("acme/widgets")
     user = store.ensure_user(login, type=kind, permission=permission)
     assert store.author_association(user, repo) == association
-
-
-@pytest.mark.parametrize(
-    ("value", "stored"),
-    [
-        ("2026-01-02T03:04:05Z", "2026-01-02T03:04:05Z"),
-        ("2026-01-02T04:04:05+01:00", "2026-01-02T03:04:05Z"),
-        ("2026-01-02T03:04:05", "2026-01-02T03:04:05Z"),
-        ("soon", None),
-    ],
-)
-def test_query_timestamps_are_normalised_to_utc(value, stored):
-    assert parse_timestamp(value) == stored

@@ -6,8 +6,8 @@ import sqlite3
 
 from ccc.sandbox.api_issues import issue_row, reactions, since, touch
 from ccc.sandbox.paging import paginate
+from ccc.sandbox.records import node_id, now_iso, web_root
 from ccc.sandbox.routing import ApiError, Request, Response, route, validation_failed
-from ccc.sandbox.store import node_id, now_iso, web_root
 
 
 def comment_json(req: Request, comment: sqlite3.Row) -> dict:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+from ccc.sandbox.records import now_iso
 from ccc.sandbox.routing import Request, route, validation_failed
-from ccc.sandbox.store import Store, now_iso
+from ccc.sandbox.store import Store
 
 
 def record_event(req: Request, kind: str, payload: dict) -> None:

@@ -7,8 +7,9 @@ import sqlite3
 
 from ccc.sandbox.api_labels import ensure_labels, find_label, label_json
 from ccc.sandbox.paging import paginate
+from ccc.sandbox.records import Repo, User, node_id, now_iso, parse_timestamp, web_root
 from ccc.sandbox.routing import ApiError, Request, Response, route, validation_failed
-from ccc.sandbox.store import Repo, Store, User, node_id, now_iso, parse_timestamp, web_root
+from ccc.sandbox.store import Store
 
 STATES = ("open", "closed")
 STATE_REASONS = ("completed", "not_planned", "reopened", "duplicate")

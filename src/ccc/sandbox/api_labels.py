@@ -7,8 +7,9 @@ import sqlite3
 from urllib.parse import quote
 
 from ccc.sandbox.paging import paginate
+from ccc.sandbox.records import Repo, node_id
 from ccc.sandbox.routing import ApiError, Request, Response, route, validation_failed
-from ccc.sandbox.store import Repo, Store, node_id
+from ccc.sandbox.store import Store
 
 HEX_COLOR = re.compile(r"^[0-9a-fA-F]{6}$")
 MAX_NAME_LENGTH = 50

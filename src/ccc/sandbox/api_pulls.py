@@ -19,8 +19,8 @@ from ccc.sandbox.api_issues import (
 )
 from ccc.sandbox.api_labels import label_json
 from ccc.sandbox.paging import paginate
+from ccc.sandbox.records import node_id, web_root
 from ccc.sandbox.routing import ApiError, Request, Response, route, validation_failed
-from ccc.sandbox.store import node_id, web_root
 
 
 def pull_row(req: Request, issue: sqlite3.Row) -> sqlite3.Row:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ccc.sandbox.routing import PERMISSIONS, ApiError, Request, route
+from ccc.sandbox.records import permission_flags
+from ccc.sandbox.routing import ApiError, Request, route
 
 # The legacy `permission` field of the collaborator-permission answer knows only these four levels.
 LEGACY_PERMISSION = {
@@ -63,18 +64,8 @@ def get_collaborator_permission(req: Request, owner: str, repo: str, username: s
     if user is None or user.type == "Organization":
         raise ApiError(404, "Not Found")
     level = store.permission(user, req.repo)
-    rank = PERMISSIONS.index(level)
     collaborator = user.to_json(req.base_url)
-    collaborator["permissions"] = {
-        name: rank >= PERMISSIONS.index(needed)
-        for name, needed in (
-            ("admin", "admin"),
-            ("maintain", "maintain"),
-            ("push", "write"),
-            ("triage", "triage"),
-            ("pull", "read"),
-        )
-    }
+    collaborator["permissions"] = permission_flags(level)
     collaborator["role_name"] = level
     return {"permission": LEGACY_PERMISSION[level], "role_name": level, "user": collaborator}
 

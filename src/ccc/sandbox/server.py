@@ -34,9 +34,10 @@ from ccc.sandbox import (
 from ccc.sandbox.controls import handle_control
 from ccc.sandbox.faults import Faults, Rule
 from ccc.sandbox.ratelimit import RateLimiter, secondary_limit_error
+from ccc.sandbox.records import User
 from ccc.sandbox.routing import PERMISSIONS, ApiError, Request, Response, Route, match
 from ccc.sandbox.stats import Stats
-from ccc.sandbox.store import SEED_USERS, Store, User
+from ccc.sandbox.store import SEED_USERS, Store
 
 logger = logging.getLogger(__name__)
 
