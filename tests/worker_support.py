@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -105,3 +108,28 @@ def push_branch(sandbox, workdir: Path, branch: str, filename: str) -> None:
     git("add", filename, cwd=clone)
     git("commit", "--quiet", "-m", "earlier attempt", cwd=clone)
     git("push", "--quiet", "origin", f"HEAD:refs/heads/{branch}", cwd=clone)
+
+
+def worker_process(sandbox, workdir: Path, name: str, *flags: str, env: dict | None = None) -> subprocess.Popen:
+    """`ccc worker run` as its own process, as a runner would start it."""
+    command = [
+        sys.executable, "-m", "ccc", "worker", "run", "--worker", "cc01", "--repo", sandbox.repo,
+        "--api-url", sandbox.api_url, "--git-url", sandbox.git_url, "--workdir", str(workdir / name),
+        "--trusted-authors", "maintainer", "--write-pacing", "0", "--progress-interval", "0", "--json", *flags,
+    ]  # fmt: skip
+    environment = {**os.environ, "GITHUB_TOKEN": sandbox.token(BOT), "GITHUB_RUN_ID": name, **(env or {})}
+    return subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def create_issues(sandbox, count: int, *, labels=("cc01",)) -> list[int]:
+    repo = github(sandbox).get_repo(sandbox.repo)
+    with ThreadPoolExecutor(8) as pool:
+        made = pool.map(lambda i: repo.create_issue(title=f"Task {i}", body="do it", labels=list(labels)), range(count))
+        return sorted(issue.number for issue in made)
+
+
+def wait_for(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.1)
