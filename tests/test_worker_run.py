@@ -302,3 +302,12 @@ def test_templates_can_be_overridden(sandbox, repo, tmp_path):
     result = run(settings(sandbox, tmp_path / "w", command=command, template_dir=overrides, prompt_template=prompt))
     assert comments_of(repo, number)[0].startswith("Mine: cc01 <!-- ccc:claim")
     assert show_file(sandbox, result.tasks[0].branch, "prompt.txt") == "TITLE=Custom {{ title }}\ntarget: custom.txt\n"
+
+
+def test_a_git_failure_releases_the_task_with_a_masked_reason(sandbox, repo, tmp_path):
+    number = new_issue(repo)
+    unreachable = settings(sandbox, tmp_path, git_url="http://127.0.0.1:9", base_branch="main")
+    result = run(unreachable)
+    assert result.status is Status.FAILED and result.tasks[0].reason.startswith("git ")
+    assert labels_of(repo, number) == {"cc01"} and claims(sandbox).read(number).kind is ClaimKind.RELEASE
+    assert sandbox.token("github-actions[bot]") not in comments_of(repo, number)[-1]
