@@ -10,7 +10,7 @@ import logging
 from datetime import datetime, timezone
 
 from ccc.client import Issue, PullRequest, RepoClient
-from ccc.errors import AmbiguousWriteError, CccError, UnprocessableError
+from ccc.errors import CccError, UnprocessableError
 from ccc.protocol.claims import ClaimKind, ClaimRecord, ClaimStore
 from ccc.protocol.markers import comment_marker, read_task_marker
 from ccc.protocol.states import TaskState
@@ -22,9 +22,6 @@ from ccc.worker.task import AttemptFailed, Task
 from ccc.worker.workspace import Workspace
 
 log = logging.getLogger(__name__)
-
-# Opening a PR whose outcome stayed unknown (and no PR for the branch exists) is tried this often.
-PULL_TRIES = 3
 
 
 def utc_text(moment: datetime | None = None) -> str:
@@ -107,7 +104,7 @@ class Publisher:
         )
 
     def _open_pull(self, task: Task) -> PullRequest:
-        """Open the PR, or reuse the open one for the branch; a 5xx that created nothing is tried again."""
+        """Open the PR, or reuse the open one for the branch (the client reconciles unknown outcomes)."""
         body = self._text(
             "worker_pr_body.md.j2",
             issue={"number": task.number, "title": task.issue.title},
@@ -118,18 +115,12 @@ class Publisher:
             run_url=self.settings.run_url,
         )
         title = _single_line(task.issue.title) or f"Resolve #{task.number}"
-        tries = 1
-        while True:
-            try:
-                return self.pr_client.create_pull(
-                    head=task.branch, base=task.base, title=title, body=body, draft=self.settings.draft
-                )
-            except AmbiguousWriteError:  # the client found no PR for the branch: nothing was created
-                if tries >= PULL_TRIES:
-                    raise
-                tries += 1
-            except UnprocessableError as exc:
-                raise AttemptFailed(f"GitHub refused the pull request: {exc.message}") from None
+        try:
+            return self.pr_client.create_pull(
+                head=task.branch, base=task.base, title=title, body=body, draft=self.settings.draft
+            )
+        except UnprocessableError as exc:
+            raise AttemptFailed(f"GitHub refused the pull request: {exc.message}") from None
 
     def unblock_dependents(self, done: int) -> None:
         """Remove `blocked` from managed tasks whose dependencies are now all completed."""
