@@ -195,7 +195,7 @@ class RepoClient:
         if labels:
             params["labels"] = ",".join(labels)
         if since:
-            params["since"] = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            params["since"] = _iso(since)
         return [Issue.from_json(d) for d in self._paginate(operation, f"{self._repo_path}/issues", params)]
 
     def poll_issues(self, *, labels: Iterable[str], etag: str | None) -> IssuePage:
@@ -249,11 +249,16 @@ class RepoClient:
         raise TransientError(f"create_issue {title!r}: GitHub kept failing; nothing was created")
 
     def find_issue_by_marker(self, marker: str, *, since: datetime) -> Issue | None:
-        for issue in self.list_issues(
-            state="all", since=since - _READBACK_SLACK, sort="created", direction="desc", operation="reconcile_issue"
-        ):
+        """The issue created since `since` whose body holds `marker`; reads newest first, page by page,
+        and stops at the first issue created before `since` (a 1,000-issue repo costs one page, not ten)."""
+        horizon = since - _READBACK_SLACK
+        params = {"state": "all", "sort": "created", "direction": "desc", "since": _iso(horizon)}
+        for data in self._paginate("reconcile_issue", f"{self._repo_path}/issues", params):
+            issue = Issue.from_json(data)
             if marker in issue.body:
                 return issue
+            if issue.created_at < horizon:
+                return None
         return None
 
     def update_issue(
@@ -328,7 +333,7 @@ class RepoClient:
     # -- comments ----------------------------------------------------------------------------
 
     def list_comments(self, number: int, *, since: datetime | None = None) -> list[Comment]:
-        params = {"since": since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")} if since else None
+        params = {"since": _iso(since)} if since else None
         path = f"{self._repo_path}/issues/{number}/comments"
         return [Comment.from_json(d) for d in self._paginate("list_comments", path, params)]
 
@@ -364,7 +369,7 @@ class RepoClient:
 
     def create_commit(self, *, message: str, tree: str, parents: Iterable[str], when: datetime) -> str:
         """Create a git commit object; with a fixed `when` it is content-addressed, so replays are harmless."""
-        stamp = when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = _iso(when)
         ident = {"name": "ccc", "email": "ccc@users.noreply.github.com", "date": stamp}
         data = {"message": message, "tree": tree, "parents": list(parents), "author": ident, "committer": ident}
 
@@ -468,6 +473,10 @@ class RepoClient:
         self._call(
             "dispatch", lambda: self._repo.create_repository_dispatch(event_type, payload), replay_safe=True, write=True
         )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _short(ref: str) -> str:
