@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -148,7 +149,7 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def settings_from(args: argparse.Namespace, env: os._Environ | dict = os.environ) -> WorkerSettings:
+def settings_from(args: argparse.Namespace, env: Mapping[str, str] = os.environ) -> WorkerSettings:
     token = env.get(args.token_env, "")
     if not token:
         raise InputError(f"no GitHub token: set {args.token_env} (or point --token-env at the variable holding it)")

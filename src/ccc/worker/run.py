@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -327,7 +327,7 @@ def _skipping_ahead(candidates: list[Issue]) -> Iterator[Issue]:
             pending = pending[jump:] + pending[:jump]
 
 
-def workdir_default(env: dict[str, str]) -> Path:
+def workdir_default(env: Mapping[str, str]) -> Path:
     """Where clones and task files live: the runner's temp dir in Actions, else a cache dir."""
     if env.get("RUNNER_TEMP"):
         return Path(env["RUNNER_TEMP"]) / "ccc"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -86,7 +87,7 @@ class WorkerSettings:
         return f"{self.git_url.rstrip('/')}/{self.repo}.git"
 
 
-def actions_run_url(env: dict[str, str] | os._Environ = os.environ) -> str:
+def actions_run_url(env: Mapping[str, str] = os.environ) -> str:
     """The link to this workflow run, when running in GitHub Actions."""
     server, repo, run_id = env.get("GITHUB_SERVER_URL"), env.get("GITHUB_REPOSITORY"), env.get("GITHUB_RUN_ID")
     return f"{server}/{repo}/actions/runs/{run_id}" if server and repo and run_id else ""
