@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
 from ccc.client import RepoClient
+from ccc.errors import GitHubError
 from ccc.protocol.markers import comment_marker
 from ccc.render import render
 from ccc.worker.agent import ProgressTail
+
+log = logging.getLogger(__name__)
 
 MAX_LINES = 30
 MAX_LINE_CHARS = 300
@@ -49,7 +53,11 @@ class ProgressComment:
         """Read new lines; publish when there is news and the last edit is `interval` seconds old."""
         self.lines.extend(self.mask(line)[:MAX_LINE_CHARS] for line in self.tail.read_new())
         if len(self.lines) > self._published and time.monotonic() - self._last >= self.interval:
-            self._publish(done=False)
+            try:
+                self._publish(done=False)
+            except GitHubError as exc:  # progress is a courtesy: the task goes on, the next tick retries
+                log.warning("#%d: progress comment not updated: %s", self.issue, exc)
+                self._last = time.monotonic()
 
     def flush(self) -> None:
         """Final state after the agent exits: whatever is not on the issue yet goes there now."""

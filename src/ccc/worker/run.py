@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
@@ -215,6 +216,7 @@ class Worker:
             self._stop_quietly(heartbeat)
             if task.tree is not None:
                 self.workspace.remove(task.tree)
+            shutil.rmtree(files, ignore_errors=True)  # the log tail that matters is on the issue
 
     def attempt(self, task: Task) -> None:
         """Work tree, prompt, agent, tests, commit: raises AttemptFailed with the reason when one fails."""
