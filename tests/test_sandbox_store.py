@@ -85,3 +85,10 @@ def test_author_association_reflects_the_relation_to_the_repository(store, login
     repo = store.create_repo("acme/widgets")
     user = store.ensure_user(login, type=kind, permission=permission)
     assert store.author_association(user, repo) == association
+
+
+def test_user_looked_up_by_id_reflects_a_later_permission_change(store):
+    user = store.ensure_user("cc01", permission="write")
+    assert store.user_by_id(user.id).permission == "write"
+    store.ensure_user("cc01", permission="read")
+    assert store.user_by_id(user.id).permission == "read"

@@ -96,6 +96,7 @@ class Store:
     def __init__(self, data_dir: Path, db: sqlite3.Connection | None = None):
         self.data_dir = data_dir
         self.lock = threading.RLock()
+        self.users_by_id: dict[int, User] = {}  # rendering looks authors up often; users change rarely
         if db is None:
             data_dir.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(data_dir / "sandbox.db", check_same_thread=False, isolation_level=None)
@@ -157,6 +158,7 @@ class Store:
 
     def ensure_user(self, login: str, *, type: str = "User", permission: str = "none", with_token: bool = True) -> User:
         """Create or update a user; a token is made once and then kept across restarts."""
+        self.users_by_id.clear()
         with self.tx():
             found = self.user_by_login(login)
             if found is None:
@@ -182,7 +184,12 @@ class Store:
         return self._user(self.row("SELECT * FROM users WHERE login = ?", login))
 
     def user_by_id(self, user_id: int) -> User | None:
-        return self._user(self.row("SELECT * FROM users WHERE id = ?", user_id))
+        if user_id not in self.users_by_id:
+            found = self._user(self.row("SELECT * FROM users WHERE id = ?", user_id))
+            if found is None:
+                return None
+            self.users_by_id[user_id] = found
+        return self.users_by_id[user_id]
 
     def user_by_token(self, token: str) -> User | None:
         return self._user(self.row("SELECT * FROM users WHERE token = ?", token))
