@@ -130,9 +130,10 @@ class Sandbox:
         except Exception:  # a sandbox bug: answer as GitHub's 500 does, and say where in the log
             logger.exception("%s %s failed", req.method, req.path)
             response = error_response(ApiError(500, "Server Error"))
-        if req.user is not None:
-            response.headers.update(rate_headers(self.limits.state(req.user.login)))
-        response.headers["x-github-request-id"] = req.context["request_id"]
+        if response is not DROP:  # a dropped connection has no headers to carry
+            if req.user is not None:
+                response.headers.update(rate_headers(self.limits.state(req.user.login)))
+            response.headers["x-github-request-id"] = req.context["request_id"]
         route_key = f"{req.method} {route.template if route else '(unknown)'}"
         self.stats.count(route_key, req.user.login if req.user else None, response.status, bool(route and route.write))
         return response
