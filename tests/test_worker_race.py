@@ -11,9 +11,8 @@ from ccc.sandbox.process import SandboxProcess
 from worker_support import claims, create_issues, github, worker_process
 
 WORKERS = 16
-# The issue asks for 200 issues; on 2 cores that takes ~2 minutes, over the CI budget, so CI races over
-# 100 (CCC_RACE_ISSUES=200 runs the full size).
-ISSUES = int(os.environ.get("CCC_RACE_ISSUES", "100"))
+# 200 issues take about 60-70 s on 2 idle cores; CCC_RACE_ISSUES scales the race down for slower machines.
+ISSUES = int(os.environ.get("CCC_RACE_ISSUES", "200"))
 # The agent of the race: a shell one-liner, so 200 tasks fit the CI budget.
 QUICK_AGENT = 'echo "done $CCC_ISSUE_NUMBER" > "done-$CCC_ISSUE_NUMBER.txt"; echo "Wrote it" >> "$CCC_PROGRESS_FILE"'
 FAULTS = [
@@ -23,7 +22,7 @@ FAULTS = [
 ]
 
 
-def test_sixteen_workers_race_over_a_hundred_issues_with_faults(tmp_path):
+def test_sixteen_workers_race_over_two_hundred_issues_with_faults(tmp_path):
     # All workers share the bot's token, as runners of one repository do; GitHub's 5,000/hour would not last.
     with SandboxProcess.start(
         tmp_path / "sandbox", repos=["acme/widgets"], extra_args=["--rate-limit", "1000000"]
@@ -42,7 +41,10 @@ def race(sandbox, tmp_path):
 
     results = [json.loads(out) for out, _ in outputs]
     delivered = [t["issue"] for r in results for t in r["tasks"] if t["status"] == "delivered"]
-    assert sorted(delivered) == numbers, [err[-2000:] for _, err in outputs if err]
+    missing = sorted(set(numbers) - set(delivered))
+    assert sorted(delivered) == numbers, [
+        (t["issue"], t["status"], t["reason"]) for r in results for t in r["tasks"] if t["issue"] in missing
+    ] + [[(k.kind.value, k.worker, k.run_id) for k in claims(sandbox).history(n)] for n in missing]
     repo = github(sandbox).get_repo(sandbox.repo)
     issues = {i.number: {label.name for label in i.labels} for i in repo.get_issues(state="all")}
     assert all(issues[n] == {"cc01", "completed", "ready-for-review"} for n in numbers)

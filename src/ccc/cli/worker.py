@@ -136,7 +136,11 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     _option(mode, "--loop", "keep polling, with ETags so idle polls cost no rate limit", action="store_true")
     _option(p, "--interval", "seconds between polls with --loop", type=float, default=300.0)
     _option(
-        p, "--max-idle-polls", "with --loop, stop after this many idle polls in a row (0: never)", type=int, default=0
+        p,
+        "--max-idle-polls",
+        "with --loop, stop after this many polls in a row found nothing ready and nothing in progress (0: never)",
+        type=int,
+        default=0,
     )
     _option(p, "--progress-interval", "least seconds between edits of the progress comment", type=float, default=30.0)
     _option(p, "--write-pacing", "seconds between write requests (GitHub asks for 1)", type=float, default=1.0)

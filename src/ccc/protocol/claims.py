@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 
 from ccc.client import RepoClient
-from ccc.errors import LeaseLost
+from ccc.errors import LeaseLost, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -290,7 +290,10 @@ class ClaimStore:
         return Claim(issue, ref.name, ref.sha, record)
 
     def _advance(self, head: Claim, record: ClaimRecord) -> Claim | None:
-        """Fast-forward the ref from `head` to a child commit holding `record`; None when it moved first."""
+        """Fast-forward the ref from `head` to a child commit holding `record`; None when it moved first.
+
+        Raises TransientError when GitHub keeps failing while the ref stays at `head`: not a lost race.
+        """
         sha = self._commit(record, parents=(head.head,))
         for _ in range(CAS_TRIES):
             if self.client.update_ref(head.ref, sha):
@@ -298,8 +301,8 @@ class ClaimStore:
             current = self.client.get_ref(head.ref)
             if current is None or current.sha != head.head:
                 return None
-            # Still at our head: the update was refused without being applied (a 5xx), so try again.
-        return None
+            # Still at our head: the update failed without being applied (a 5xx), so try again.
+        raise TransientError(f"{head.ref}: GitHub kept failing to record {record.kind.value}; the claim is unchanged")
 
     def _step(self, claim: Claim, record: ClaimRecord) -> Claim:
         moved = self._advance(claim, record)

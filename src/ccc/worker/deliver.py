@@ -10,7 +10,7 @@ import logging
 from datetime import datetime, timezone
 
 from ccc.client import Issue, PullRequest, RepoClient
-from ccc.errors import CccError, UnprocessableError
+from ccc.errors import AuthError, CccError, RateLimitError, UnprocessableError
 from ccc.protocol.claims import ClaimKind, ClaimRecord, ClaimStore
 from ccc.protocol.markers import comment_marker, read_task_marker
 from ccc.protocol.states import TaskState
@@ -78,7 +78,29 @@ class Publisher:
         self.workspace.push(task.tree, task.branch)
         task.mark("pushed")
         pull = self._open_pull(task)
-        self.store.complete(task.heartbeat.stop(), pr_url=pull.html_url)  # the fence for labels and comment
+        self.store.complete(task.heartbeat.stop(), pr_url=pull.html_url)  # the fence for what follows
+        problem = None
+        try:
+            self._announce_completion(task, pull)
+        except (RateLimitError, AuthError):
+            raise
+        except CccError as exc:  # delivered all the same: any worker that sees the issue settles its labels
+            problem = f"delivered, but the issue was not fully updated: {exc.message}"
+            log.error("#%d: %s", task.number, problem)
+        return TaskResult(
+            task.number,
+            Status.DELIVERED,
+            attempt=task.attempt,
+            branch=task.branch,
+            pr=pull.number,
+            pr_url=pull.html_url,
+            tests=task.tests,
+            reason=problem,
+            timings=task.timings,
+        )
+
+    def _announce_completion(self, task: Task, pull: PullRequest) -> None:
+        """Labels, the completion comment in the original design's format, and unblocked dependents."""
         self._set_state(task, TaskState.COMPLETED)
         self._comment(
             task,
@@ -92,16 +114,6 @@ class Publisher:
         task.mark("completed")
         if read_task_marker(task.issue.body):
             self.unblock_dependents(task.number)
-        return TaskResult(
-            task.number,
-            Status.DELIVERED,
-            attempt=task.attempt,
-            branch=task.branch,
-            pr=pull.number,
-            pr_url=pull.html_url,
-            tests=task.tests,
-            timings=task.timings,
-        )
 
     def _open_pull(self, task: Task) -> PullRequest:
         """Open the PR, or reuse the open one for the branch (the client reconciles unknown outcomes)."""
@@ -140,7 +152,7 @@ class Publisher:
     def settle(self, issue: Issue, record: ClaimRecord) -> None:
         """Labels for a task whose claim is final but which still shows in-progress."""
         state = TaskState.COMPLETED if record.kind is ClaimKind.COMPLETE else TaskState.FAILED
-        log.warning("#%d: claim is %s but the issue is in progress: relabelling", issue.number, record.kind.value)
+        log.info("#%d: claim is %s but the issue shows in-progress: relabelling", issue.number, record.kind.value)
         self._relabel(issue.number, issue.labels, state)
 
     # -- failure -------------------------------------------------------------------------------

@@ -54,12 +54,18 @@ class WorkQueue:
         return list(seen.values())
 
     def split(self, issues: list[Issue]) -> tuple[list[Issue], list[Issue]]:
-        """(ready issues to try, in order; in-progress ones whose lease may have expired, oldest first)."""
+        """(ready issues to try, in order; issues still labelled in-progress, whose lease may have run out).
+
+        Held issues include ones also labelled completed or failed: a worker that stopped between
+        its final claim commit and its last label change leaves them so.
+        """
         ready, held = [], []
         for issue in issues:
-            state = self.labels.state_of(issue.labels, issue.state)
-            if state in (TaskState.READY, TaskState.IN_PROGRESS) and self._trusted(issue):
-                (ready if state is TaskState.READY else held).append(issue)
+            if self.labels.state_of(issue.labels, issue.state) is TaskState.READY:
+                if self._trusted(issue):
+                    ready.append(issue)
+            elif self.labels.in_progress in issue.labels and self._trusted(issue):
+                held.append(issue)
         ready.sort(key=self._order)
         held.sort(key=self._order)
         return ready, held

@@ -62,7 +62,7 @@ def run(
                 if settings.max_tasks and len(result.tasks) >= settings.max_tasks:
                     break
                 continue  # work was found: look again at once
-            idle_polls += 1
+            idle_polls = 0 if worker.others_at_work else idle_polls + 1
             if not settings.loop or (settings.max_idle_polls and idle_polls >= settings.max_idle_polls):
                 break
             sleep(settings.interval)
@@ -112,6 +112,7 @@ class Worker:
         if settings.pr_token:
             pr_client = connect_client(settings, settings.pr_token, counter=client.counter)
         self._known_leases: dict[int, datetime] = {}  # in-progress issues: when their lease runs out
+        self.others_at_work = False  # the last poll saw issues in progress: a lease may yet run out
         self.publisher = Publisher(
             settings, client=client, pr_client=pr_client, store=self.store, workspace=self.workspace, masker=self.mask
         )
@@ -127,6 +128,7 @@ class Worker:
     def poll(self) -> TaskResult | None:
         """Take one task, with a fresh listing: a ready issue, else an in-progress one whose lease ran out."""
         ready, held = self.queue.split(self.queue.listing())
+        self.others_at_work = bool(held)
         deps: dict[int, bool] = {}
         for issue in _skipping_ahead(ready):
             if self.queue.dependencies_done(issue, deps):

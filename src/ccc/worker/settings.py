@@ -44,7 +44,7 @@ class WorkerSettings:
     checkout: Path | None = None  # an existing clone (actions/checkout) to add worktrees to
     loop: bool = False
     interval: float = 300.0  # seconds between polls with --loop
-    max_idle_polls: int = 0  # --loop stops after this many idle polls in a row; 0 = never
+    max_idle_polls: int = 0  # --loop stops after this many polls in a row saw no ready or held task; 0 = never
     dry_run: bool = False
     progress_interval: float = 30.0  # least seconds between edits of the progress comment
     write_pacing: float = 1.0  # seconds between write requests, as GitHub asks (0 in tests)
