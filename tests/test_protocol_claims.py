@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ccc.client import RepoClient, RetryPolicy
-from ccc.errors import LeaseLost
+from ccc.errors import LeaseLost, TransientError
 from ccc.protocol.claims import Claim, ClaimKind, ClaimRecord, ClaimStore
 
 LEASE = timedelta(minutes=10)
@@ -215,3 +215,22 @@ def test_reaper_takes_over_only_expired_leases_without_spending_an_attempt(store
 def test_read_of_an_unclaimed_task_is_none(store):
     assert store.read(404) is None
     assert store.history(404) == []
+
+
+def test_a_renewal_that_keeps_failing_unapplied_is_an_outage_not_a_lost_lease(sandbox, store):
+    won = claim(store)
+    sandbox.faults(
+        [{"kind": "status", "status": 502, "route": "/repos/{owner}/{repo}/git/refs/{ref}", "methods": ["PATCH"]}]
+    )
+    with pytest.raises(TransientError):
+        store.renew(won, LEASE)
+    sandbox.clear_faults()
+    store.verify(won)  # still ours: the next heartbeat may renew it
+    assert store.renew(won, LEASE).record.kind is ClaimKind.RENEW
+
+
+def test_an_unapplied_failure_of_a_first_claim_is_tried_again(sandbox, store):
+    sandbox.faults(
+        [{"kind": "status", "status": 502, "route": "/repos/{owner}/{repo}/git/refs", "methods": ["POST"], "count": 1}]
+    )
+    assert claim(store) is not None
