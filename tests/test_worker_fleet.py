@@ -53,7 +53,8 @@ def test_a_stalled_worker_that_wakes_after_a_takeover_publishes_nothing(sandbox,
     wait_for(lambda: len(comments_of(repo, number)) >= 2)  # claimed; the agent has reported progress
     stalled.send_signal(signal.SIGSTOP)
     time.sleep(2.5)  # let the lease run out (the only way to stall a worker is to wait)
-    successor = worker_process(sandbox, tmp_path, "successor", "--command", agent("--sleep", "1"), *lease)
+    successor = worker_process(sandbox, tmp_path, "successor", "--command", agent("--sleep", "1"), "--loop",
+                               "--interval", "0.5", "--max-tasks", "1", *lease)  # fmt: skip
     wait_for(lambda: claims(sandbox).read(number).run_id == "successor")
     stalled.send_signal(signal.SIGCONT)
     out, err = stalled.communicate(timeout=60)
