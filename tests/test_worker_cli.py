@@ -81,16 +81,22 @@ def test_help_documents_the_variables_and_exit_codes():
         assert text in " ".join(out.split()), text
 
 
-def test_an_idle_once_run_prints_json_and_exits_zero(sandbox, tmp_path):
-    env = {**os.environ, "GITHUB_TOKEN": sandbox.token("github-actions[bot]")}
+def test_an_idle_once_run_prints_json_sets_outputs_and_exits_zero(sandbox, tmp_path):
+    outputs, summary = tmp_path / "output", tmp_path / "summary"
+    outputs.touch()  # the runner creates both files before the step runs
+    summary.touch()
+    env = {**os.environ, "GITHUB_TOKEN": sandbox.token("github-actions[bot]"), "GITHUB_ACTIONS": "true",
+           "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary)}  # fmt: skip
     proc = subprocess.run(
         [sys.executable, "-m", "ccc", "worker", "run", "--worker", "cc01", "--command", "true", "--once", "--json",
-         "--repo", sandbox.repo, "--api-url", sandbox.api_url, "--workdir", str(tmp_path)],
+         "--repo", sandbox.repo, "--api-url", sandbox.api_url, "--workdir", str(tmp_path / "w")],
         env=env, capture_output=True, text=True,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout)
+    result = json.loads(proc.stdout.splitlines()[-1])
     assert result["status"] == "idle" and result["requests"]["total"] == 1 and result["issue"] is None
+    assert "status<<" in outputs.read_text() and "idle" in outputs.read_text()
+    assert summary.read_text().startswith("### Worker cc01: idle")
 
 
 def test_masking_covers_the_basic_auth_form_of_a_token():

@@ -15,6 +15,7 @@ from pathlib import Path
 from ccc.actions_io import annotate, append_summary, set_output
 from ccc.errors import InputError
 from ccc.protocol.states import Labels
+from ccc.render import render
 from ccc.worker.masking import Masker, MaskingFilter
 from ccc.worker.result import Status, WorkerResult
 from ccc.worker.run import run, workdir_default
@@ -232,7 +233,7 @@ def report(result: WorkerResult, *, as_json: bool, mask: Masker) -> None:
     set_output("issue", str(data["issue"] or ""))
     set_output("pr-url", data["pr_url"] or "")
     set_output("result-json", text)
-    append_summary(mask(_summary(result)))
+    append_summary(mask(render("worker_summary.md.j2", result=data)))
     for task in result.tasks:
         if task.status in (Status.FAILED, Status.LEASE_LOST):
             annotate("error", mask(f"#{task.issue}: {task.status.value}: {task.reason}"))
@@ -251,12 +252,3 @@ def _line(result: WorkerResult) -> str:
         + (": " + "; ".join(parts) if parts else "")
         + (f" ({result.requests.get('total', 0)} requests)")
     )
-
-
-def _summary(result: WorkerResult) -> str:
-    rows = "\n".join(
-        f"| #{t.issue} | {t.status.value} | {t.attempt} | {f'#{t.pr}' if t.pr else ''} | {t.reason or ''} |"
-        for t in result.tasks
-    )
-    table = f"\n\n| Issue | Status | Attempt | PR | Reason |\n|---|---|---|---|---|\n{rows}" if rows else ""
-    return f"### Worker {result.worker}: {result.status.value}{table}\n\nRequests: {result.requests.get('total', 0)}\n"
