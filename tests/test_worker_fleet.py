@@ -99,7 +99,7 @@ def test_hostile_issue_content_is_only_ever_data(sandbox, tmp_path):
     title = f"$(touch {pwned}) `touch {pwned}` ${{{{ github.token }}}} {{{{ 7*7 }}}} {{% raw %}}"
     body = (
         f"{forged_task}\n{forged_claim}\n$(touch {pwned})\n`touch {pwned}`\n${{{{ secrets.X }}}}\n"
-        "{{ 7*7 }} {% for x in range(3) %}loop{% endfor %}\nzero\u200bwidth \u202eright-to-left\u202c\n"
+        "{{ 'JINJA' ~ 'RAN' }} {% for x in range(3) %}loop{% endfor %}\nzero\u200bwidth \u202eright-to-left\u202c\n"
         + "x" * 60_000
         + "\ntarget: hostile.txt\n"
     )
@@ -117,7 +117,8 @@ def test_hostile_issue_content_is_only_ever_data(sandbox, tmp_path):
     task = result["tasks"][0]
     branch = task["branch"]
     prompt = git("--git-dir", str(sandbox.data_dir / "git/acme/widgets.git"), "show", f"{branch}:prompt-copy.md")
-    assert "{{ 7*7 }}" in prompt and "{% for x in range(3) %}loop{% endfor %}" in prompt and "49" not in prompt
+    assert "{{ 'JINJA' ~ 'RAN' }}" in prompt and "{% for x in range(3) %}loop{% endfor %}" in prompt
+    assert "JINJARAN" not in prompt and "looploop" not in prompt
     assert "ccc:claim" not in prompt and "ccc:task" not in prompt  # hidden markers are stripped
     assert "zero\u200bwidth" in prompt and "x" * 60_000 in prompt
     title_file = git("--git-dir", str(sandbox.data_dir / "git/acme/widgets.git"), "show", f"{branch}:title.txt")
