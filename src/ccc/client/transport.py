@@ -89,7 +89,29 @@ def _record(verb: str, status: int | None) -> None:
         scope.counter.add(scope.operation, status=status, write=verb not in ("GET", "HEAD"))
 
 
+_shared_sessions: dict[tuple, object] = {}
+_shared_lock = threading.Lock()
+
+
 class _CountingMixin:
+    """Counts each request, and shares one HTTP session per host so connections are kept alive.
+
+    Injecting connection classes makes PyGithub open a new connection for every request (a TLS
+    handshake each time on github.com); sharing the session's pool across them restores reuse.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        key = (type(self), self.host, self.port, self.verify, repr(self.retry), self.pool_size)
+        with _shared_lock:
+            shared = _shared_sessions.setdefault(key, self.session)
+        if shared is not self.session:
+            self.session.close()
+            self.session = shared
+
+    def close(self) -> None:
+        """Keep the shared session open: the next connection object to this host reuses its pool."""
+
     def getresponse(self):  # noqa: ANN201 - mirrors PyGithub's connection API
         try:
             response = super().getresponse()
