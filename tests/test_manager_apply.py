@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ccc.client import Issue
+from builders import make_issue
 from ccc.manager.apply import edited
 from ccc.manager.plan import IssueEdit
 
@@ -12,26 +12,7 @@ NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 def test_edited_issue_applies_fields_and_label_deltas():
-    issue = Issue(
-        number=1,
-        id=1,
-        node_id="",
-        title="old",
-        body="b",
-        state="open",
-        state_reason=None,
-        labels=("cc01", "blocked", "needs-design"),
-        assignees=("a",),
-        author="m",
-        author_type="User",
-        author_association="OWNER",
-        created_at=NOW,
-        updated_at=NOW,
-        closed_at=None,
-        html_url="",
-        is_pull_request=False,
-        comments=0,
-    )
+    issue = make_issue(title="old", body="b", labels=("cc01", "blocked", "needs-design"), assignees=("a",))
     edit = IssueEdit(
         title="new",
         add_labels=("cc02",),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from builders import make_issue
 from ccc.client import Issue
 from ccc.manager.deps import dependency_change, issue_state, parent_change, waiting_on
 from ccc.protocol.states import Labels, TaskState
@@ -13,26 +14,7 @@ NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 def issue(labels=(), state="open", state_reason=None) -> Issue:
-    return Issue(
-        number=1,
-        id=1,
-        node_id="",
-        title="t",
-        body="",
-        state=state,
-        state_reason=state_reason,
-        labels=tuple(labels),
-        assignees=(),
-        author="m",
-        author_type="User",
-        author_association="OWNER",
-        created_at=NOW,
-        updated_at=NOW,
-        closed_at=None,
-        html_url="",
-        is_pull_request=False,
-        comments=0,
-    )
+    return make_issue(labels=labels, state=state, state_reason=state_reason)
 
 
 def test_waiting_on_lists_dependencies_not_completed():

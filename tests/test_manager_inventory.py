@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from builders import make_issue
 from ccc.client import Issue
 from ccc.manager.inventory import take_inventory
 from ccc.protocol.markers import DASHBOARD_MARKER, TaskMarker, with_task_marker
@@ -12,26 +13,7 @@ NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 def issue(number: int, body: str, *, author: str = "bot", pull: bool = False) -> Issue:
-    return Issue(
-        number=number,
-        id=number,
-        node_id="",
-        title="t",
-        body=body,
-        state="open",
-        state_reason=None,
-        labels=(),
-        assignees=(),
-        author=author,
-        author_type="User",
-        author_association="OWNER",
-        created_at=NOW,
-        updated_at=NOW,
-        closed_at=None,
-        html_url="",
-        is_pull_request=pull,
-        comments=0,
-    )
+    return make_issue(number=number, body=body, author=author, is_pull_request=pull)
 
 
 def task_body(task_id: str) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import builders
 from ccc.client import Issue
 from ccc.manager.deps import task_states
 from ccc.manager.desired import desire
@@ -40,25 +41,15 @@ def make_issue(
     author: str = MANAGER,
     assignees=(),
 ) -> Issue:
-    return Issue(
+    return builders.make_issue(
         number=number,
-        id=1000 + number,
-        node_id="",
-        title=title,
         body=body,
+        title=title,
+        labels=labels,
         state=state,
         state_reason=state_reason,
-        labels=tuple(labels),
-        assignees=tuple(assignees),
         author=author,
-        author_type="User",
-        author_association="OWNER",
-        created_at=NOW,
-        updated_at=NOW,
-        closed_at=None,
-        html_url="",
-        is_pull_request=False,
-        comments=0,
+        assignees=assignees,
     )
 
 
