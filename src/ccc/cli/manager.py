@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
+from ccc.cli.options import add_connection_options
 from ccc.cli.validate import report_problems
 from ccc.manager import run
 from ccc.manager.settings import DEFAULT_CLAIMS_NAMESPACE, DEFAULT_WRITES_PER_MINUTE, ManagerSettings
@@ -45,13 +45,9 @@ def common_parser() -> argparse.ArgumentParser:
         dest="globs",
         help=f"manifest globs (default: {' '.join(DEFAULT_GLOBS)})",
     )
-    common.add_argument("--repo", help="OWNER/NAME (default: GITHUB_REPOSITORY)")
-    common.add_argument("--api-url", help="GitHub API root (default: GITHUB_API_URL or https://api.github.com)")
-    common.add_argument("--token-env", default="GITHUB_TOKEN", help="environment variable holding the token")
-    common.add_argument(
-        "--manager-login",
-        default=os.environ.get("CCC_MANAGER_LOGIN") or None,
-        help="login that owns the managed issues (default: CCC_MANAGER_LOGIN, else ask GitHub: "
+    add_connection_options(
+        common,
+        manager_login_help="login that owns the managed issues (default: CCC_MANAGER_LOGIN, else ask GitHub: "
         "one request); issues with task markers by anyone else are ignored",
     )
     common.add_argument("--dry-run", action="store_true", help="count but skip every write")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 
+from ccc.cli.options import add_connection_options
 from ccc.errors import InputError
 from ccc.protocol.claims import DEFAULT_NAMESPACE
 
@@ -17,14 +17,10 @@ def register(subparsers) -> None:
         description="Show the managed tasks of a repository: state, worker, attempt, lease and pull request. "
         "The token comes from GITHUB_TOKEN (or --token-env).",
     )
-    parser.add_argument("--repo", help="OWNER/NAME (default: GITHUB_REPOSITORY)")
-    parser.add_argument("--api-url", help="GitHub API root (default: GITHUB_API_URL or https://api.github.com)")
-    parser.add_argument("--token-env", default="GITHUB_TOKEN", help="environment variable holding the token")
-    parser.add_argument(
-        "--manager-login",
-        default=os.environ.get("CCC_MANAGER_LOGIN") or None,
-        help="only issues this login opened are tasks, as the manager sees them (default: CCC_MANAGER_LOGIN; "
-        "unset: every issue that ends in a task marker)",
+    add_connection_options(
+        parser,
+        manager_login_help="only issues this login opened are tasks, as the manager sees them "
+        "(default: CCC_MANAGER_LOGIN; unset: every issue that ends in a task marker)",
     )
     parser.add_argument("--claims-namespace", default=DEFAULT_NAMESPACE, help="where claim refs live")
     parser.add_argument("--json", action="store_true", help="print JSON (one object per refresh with --watch)")
