@@ -81,3 +81,8 @@ lock: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Benchmarks against the sandbox (not tests): writes BENCHMARKS.md and benchmarks.json.
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
