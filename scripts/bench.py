@@ -127,8 +127,9 @@ def markdown(results: dict, contention_tasks: int) -> str:
         f"| heartbeats per minute of work at the default {DEFAULT_LEASE_MINUTES}-minute lease | "
         f"{hb['requests_per_minute_at_default_lease']:g} | {hb['requests_per_minute_at_default_lease']:g} |",
         "",
-        "A 304 answer to a conditional (ETag) request is not charged against GitHub's rate limit, so an idle",
-        "loop costs one unit for its first poll and none after, until something changes.",
+        "A 304 answer to a conditional (ETag) request made with an Authorization header is not charged against",
+        'the primary rate limit (GitHub\'s REST best practices, "Use conditional requests if appropriate"), so an',
+        "idle loop costs one unit for its first poll and none after, until something changes.",
         "",
         f"## Manager: {results['manager_tasks']:,} tasks",
         "",
