@@ -26,14 +26,14 @@ def agent(*flags: str) -> str:
     return shlex.join([sys.executable, str(AGENT_SCRIPT), *flags])
 
 
-def client(sandbox, login: str = BOT) -> RepoClient:
-    """The client layer as the worker uses it, without pacing or backoff waits."""
+def client(sandbox, login: str = BOT, *, sleep=lambda _: None) -> RepoClient:
+    """The client layer as the worker uses it, without pacing or (unless `sleep` is given) waits."""
     return RepoClient(
         token=sandbox.token(login),
         repo=sandbox.repo,
         api_url=sandbox.api_url,
         policy=RetryPolicy(backoff_seconds=0.01),
-        sleep=lambda _: None,
+        sleep=sleep,
         seconds_between_requests=0,
         seconds_between_writes=0,
     )

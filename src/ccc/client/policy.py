@@ -22,6 +22,9 @@ class RetryPolicy:
     max_backoff_seconds: float = 8.0
     max_rate_limit_wait_seconds: float = 120.0  # longest we sleep for a rate limit before failing
     secondary_default_wait_seconds: float = 60.0  # GitHub's advice when no Retry-After is sent
+    # Listings can lag behind writes (replicas); a read-back that misses is retried after these pauses
+    # before the write is believed not to have happened.
+    read_back_delays: tuple[float, ...] = (1.0, 2.0)
 
     def backoff(self, attempt: int) -> float:
         return min(self.backoff_seconds * (2 ** (attempt - 1)), self.max_backoff_seconds)

@@ -129,6 +129,17 @@ class RepoClient:
             log.info("%s: %s, retrying (attempt %d)", operation, failure, attempt + 1)
             self._sleep(self.policy.backoff(attempt))
 
+    def _read_back(self, find: Callable[[], T | None]) -> T | None:
+        """Look for what an ambiguous write may have made; a miss is believed only once a lagging
+        listing has had time to catch up."""
+        for delay in (0.0, *self.policy.read_back_delays):
+            if delay:
+                self._sleep(delay)
+            found = find()
+            if found is not None:
+                return found
+        return None
+
     def _get_json(
         self, operation: str, path: str, params: dict | None = None, headers: dict | None = None
     ) -> tuple[dict, Any]:
@@ -243,7 +254,7 @@ class RepoClient:
                 )
                 return None if created is None else Issue.from_json(created._rawData)
             except AmbiguousWriteError:
-                found = self.find_issue_by_marker(marker, since=started)
+                found = self._read_back(lambda: self.find_issue_by_marker(marker, since=started))
                 if found:
                     return found
         raise TransientError(f"create_issue {title!r}: GitHub kept failing; nothing was created")
@@ -352,10 +363,16 @@ class RepoClient:
             except AmbiguousWriteError:
                 if marker is None:
                     raise
-                for comment in self.list_comments(number, since=started - _READBACK_SLACK):
-                    if marker in comment.body:
-                        return comment
+                found = self._read_back(lambda: self._find_comment(number, marker, since=started))
+                if found:
+                    return found
         raise TransientError(f"comment on #{number}: GitHub kept failing; nothing was posted")
+
+    def _find_comment(self, number: int, marker: str, *, since: datetime) -> Comment | None:
+        for comment in self.list_comments(number, since=since - _READBACK_SLACK):
+            if marker in comment.body:
+                return comment
+        return None
 
     def update_comment(self, comment_id: int, body: str) -> None:
         def edit() -> None:
@@ -459,7 +476,7 @@ class RepoClient:
                 )
                 return None if made is None else PullRequest.from_json(made._rawData)
             except AmbiguousWriteError:
-                existing = self.find_open_pull(head)
+                existing = self._read_back(lambda: self.find_open_pull(head))
             except UnprocessableError:
                 existing = self.find_open_pull(head)
                 if existing is None:
