@@ -42,12 +42,14 @@ def many_tasks(count: int) -> list[dict]:
 
 
 def client_for(sandbox, login: str = "maintainer", **kwargs) -> RepoClient:
+    """No waiting between retries or read-backs: the sandbox's listings are never stale here."""
     return connect(
         repo=sandbox.repo,
         api_url=sandbox.api_url,
         token=sandbox.token(login),
         seconds_between_requests=0,
         seconds_between_writes=0,
+        sleep=lambda _seconds: None,
         **kwargs,
     )
 
