@@ -15,8 +15,15 @@ from ccc.agents.claude_code import ClaudeCodeSettings, build_command, build_env,
 from ccc.agents.proctree import descendants
 from ccc.agents.progress import Progress
 from ccc.agents.report import Outcome
+from ccc.cli import build_parser, main
+from ccc.cli.worker import settings_from as worker_settings_from
 from ccc.errors import InputError
+from ccc.worker.result import Status
+from ccc.worker.run import run as run_worker
 from fake_anthropic import CWD, ApiFailure, FakeAnthropic, Flaky, ToolUse, final_turn, tool_turn
+from worker_support import comments_of, labels_of, show_file
+from worker_support import github as worker_github
+from worker_support import settings as worker_settings
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = REPO / ".cache" / "claude" / "node_modules" / ".bin" / "claude"
@@ -280,3 +287,88 @@ def test_missing_cli_is_an_input_error_naming_the_fix(workdir: Path) -> None:
 
     with pytest.raises(InputError, match="npm install -g @anthropic-ai/claude-code@"):
         run_claude_code("task", workdir, settings)
+
+
+def test_worker_command_delivers_a_claude_code_run_with_its_checklist_turns_and_cost(
+    sandbox, claude_cli: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = worker_github(sandbox).get_repo(sandbox.repo)
+    number = repo.create_issue(title="Add a greeting", body="Write hello.txt", labels=["cc01"]).number
+    script = [
+        tool_turn(ToolUse("Write", {"file_path": f"{CWD}/hello.txt", "content": "hello\n"})),
+        tool_turn(ToolUse("Bash", {"command": "cat hello.txt"})),
+        final_turn("Added hello.txt with a greeting."),
+    ]
+    argv = ["worker", "run", "--worker", "cc01", "--repo", sandbox.repo, "--api-url", sandbox.api_url]
+    argv += ["--git-url", sandbox.git_url, "--workdir", str(tmp_path / "worker"), "--write-pacing", "0"]
+    argv += ["--progress-interval", "0", "--agent", "claude-code", "--claude-executable", claude_cli, "--json"]
+    with FakeAnthropic(script) as fake:
+        monkeypatch.setenv("GITHUB_TOKEN", sandbox.token("github-actions[bot]"))
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
+        for name, file in (("GITHUB_OUTPUT", "outputs.txt"), ("GITHUB_STEP_SUMMARY", "summary.md")):
+            (tmp_path / file).touch()  # the runner creates them
+            monkeypatch.setenv(name, str(tmp_path / file))
+        exit_code = main(argv)
+
+    assert exit_code == 0
+    [task] = json.loads(capsys.readouterr().out)["tasks"]
+    assert task["status"] == "delivered", task["reason"]
+    assert show_file(sandbox, task["branch"], "hello.txt") == "hello\n"
+    agent = task["agent"]
+    assert (agent["outcome"], agent["turns"], agent["files_changed"]) == ("completed", 3, ["hello.txt"])
+    assert agent["cost_usd"] > 0 and agent["tokens"]["total"] > 0
+    claim, progress, done = comments_of(repo, number)
+    assert progress.startswith("Progress Update:\n\n**Claude Code** finished")
+    assert "- [x] `hello.txt`" in progress and "- [x] `cat hello.txt`" in progress
+    assert done.startswith(f"Task completed!\nPR: #{task['pr']}")
+    assert "3 turns" in done and "$0.00" in done
+    body = repo.get_pull(task["pr"]).body
+    assert body.startswith(f"Closes #{number}")
+    assert "3 turns" in body and "Added hello.txt with a greeting." in body
+    assert "sk-ant-test-key" not in body + done + progress
+    outputs = (tmp_path / "outputs.txt").read_text()
+    assert "agent-turns<<" in outputs and "\n3\n" in outputs and "agent-cost-usd<<" in outputs
+    assert f"Claude Code on #{number}: completed, 3 turns" in (tmp_path / "summary.md").read_text()
+
+
+def test_worker_reports_a_claude_code_limit_as_a_failed_attempt_with_the_reason(
+    sandbox, claude_cli: str, tmp_path: Path
+) -> None:
+    repo = worker_github(sandbox).get_repo(sandbox.repo)
+    number = repo.create_issue(title="Add a greeting", body="Write hello.txt", labels=["cc01"]).number
+    script = [tool_turn(ToolUse("Bash", {"command": "true"}))]  # never finishes on its own
+    with FakeAnthropic(script) as fake:
+        claude = settings_for(fake, claude_cli, max_turns=2)
+        result = run_worker(worker_settings(sandbox, tmp_path, agent="claude-code", command=None, claude=claude))
+
+    [task] = result.tasks
+    assert result.status is Status.FAILED and result.exit_code == 1
+    assert task.reason is not None and task.reason.startswith("Claude Code: turn limit reached")
+    assert task.agent is not None and task.agent["outcome"] == "max_turns"
+    failure = comments_of(repo, number)[-1]
+    assert failure.startswith("Task attempt failed: Claude Code: turn limit reached") and "--max-turns" in failure
+    assert "cc01" in labels_of(repo, number) and "in-progress" not in labels_of(repo, number)
+
+
+def test_worker_command_line_selects_claude_code_with_its_limits(claude_cli: str) -> None:
+    argv = ["worker", "run", "--worker", "cc02", "--repo", "acme/widgets", "--agent", "claude-code"]
+    argv += ["--claude-executable", claude_cli, "--allowed-tools", "Read,Edit", "--max-turns", "9"]
+    argv += ["--model", "sonnet", "--max-cost-usd", "1.5", "--timeout-minutes", "2"]
+    env = {"GITHUB_TOKEN": CANARY, "ANTHROPIC_API_KEY": "sk-ant-test-key"}
+
+    settings = worker_settings_from(build_parser(argv).parse_args(argv), env)
+
+    claude = settings.claude
+    assert (settings.agent, settings.command) == ("claude-code", None)
+    assert (claude.allowed_tools, claude.max_turns, claude.model) == (("Read", "Edit"), 9, "sonnet")
+    assert (claude.max_cost_usd, claude.timeout_seconds, claude.api_key) == (1.5, 120.0, "sk-ant-test-key")
+    assert "sk-ant-test-key" in settings.secrets
+
+
+def test_worker_with_claude_code_and_no_anthropic_credentials_is_refused_up_front(claude_cli: str) -> None:
+    argv = ["worker", "run", "--worker", "cc02", "--repo", "acme/widgets", "--agent", "claude-code"]
+    args = build_parser(argv).parse_args([*argv, "--claude-executable", claude_cli])
+
+    with pytest.raises(InputError, match="ANTHROPIC_API_KEY"):
+        worker_settings_from(args, {"GITHUB_TOKEN": CANARY})

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from ccc.actions_io import annotate, append_summary, set_output
+from ccc.agents.claude_code import DEFAULT_ALLOWED_TOOLS, ClaudeCodeSettings
 from ccc.errors import InputError
 from ccc.protocol.states import Labels
 from ccc.render import render
@@ -92,6 +93,17 @@ def _add_options(p: argparse.ArgumentParser) -> None:
         "variable holding a token to open PRs with (PRs opened with the Actions GITHUB_TOKEN do not trigger CI)",
     )
     _option(p, "--command", "the agent: any shell command")
+    _option(p, "--agent", "command (run --command) or claude-code (drive the Claude Code CLI)", default="command")
+    _option(
+        p,
+        "--allowed-tools",
+        "claude-code: comma-separated tools it may use without asking",
+        default=",".join(DEFAULT_ALLOWED_TOOLS),
+    )
+    _option(p, "--max-turns", "claude-code: model turns before it is stopped", type=int, default=50)
+    _option(p, "--model", "claude-code: model name or alias (default: the CLI's)")
+    _option(p, "--max-cost-usd", "claude-code: stop the run once its cost passes this", type=float)
+    _option(p, "--claude-executable", "claude-code: the CLI to run", default="claude")
     _option(p, "--prompt-template", "jinja2 file for the agent's prompt (default: the packaged one)", type=Path)
     _option(p, "--template-dir", "directory whose templates override the packaged comment/PR templates", type=Path)
     _option(p, "--test-command", "shell command run after the agent; the task fails if it fails")
@@ -172,6 +184,16 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str] = os.environ)
         workdir=Path(args.workdir) if args.workdir else workdir_default(env),
         pool=args.pool or None,
         command=args.command,
+        agent=args.agent,
+        claude=ClaudeCodeSettings.from_env(
+            env,
+            executable=args.claude_executable,
+            allowed_tools=split_list(args.allowed_tools),
+            max_turns=int(args.max_turns),
+            model=args.model or None,
+            max_cost_usd=float(args.max_cost_usd) if args.max_cost_usd else None,
+            timeout_seconds=float(args.timeout_minutes) * 60,
+        ),
         test_command=args.test_command or None,
         prompt_template=Path(args.prompt_template) if args.prompt_template else None,
         template_dir=Path(args.template_dir) if args.template_dir else None,
@@ -233,6 +255,10 @@ def report(result: WorkerResult, *, as_json: bool, mask: Masker) -> None:
     set_output("issue", str(data["issue"] or ""))
     set_output("pr-url", data["pr_url"] or "")
     set_output("result-json", text)
+    agent = (data["tasks"][-1]["agent"] if data["tasks"] else None) or {}  # an agent preset's figures
+    set_output("agent-turns", str(agent.get("turns", "")))
+    set_output("agent-cost-usd", str(agent.get("cost_usd", "")))
+    set_output("agent-tokens", str(agent.get("tokens", {}).get("total", "")))
     append_summary(mask(render("worker_summary.md.j2", result=data)))
     for task in result.tasks:
         if task.status in (Status.FAILED, Status.LEASE_LOST):

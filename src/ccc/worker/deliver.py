@@ -97,6 +97,7 @@ class Publisher:
             tests=task.tests,
             reason=problem,
             timings=task.timings,
+            agent=task.agent,
         )
 
     def _announce_completion(self, task: Task, pull: PullRequest) -> None:
@@ -107,6 +108,7 @@ class Publisher:
             "done",
             "worker_completion_comment.md.j2",
             pr={"number": pull.number, "url": pull.html_url},
+            agent=task.agent,
             tests=task.tests,
             test_command=self.settings.test_command,
             finished=utc_text(),
@@ -122,6 +124,7 @@ class Publisher:
             issue={"number": task.number, "title": task.issue.title},
             attempt=task.attempt,
             progress=task.progress,
+            agent=task.agent,
             tests=task.tests,
             test_command=self.settings.test_command,
             run_url=self.settings.run_url,
@@ -187,6 +190,7 @@ class Publisher:
             reason=reason,
             final=final,
             timings=task.timings,
+            agent=task.agent,
         )
 
     def _keep_for_inspection(self, task: Task) -> str | None:

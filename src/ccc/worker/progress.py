@@ -44,15 +44,21 @@ class ProgressComment:
         self.template_dir = template_dir
         self.may_publish = may_publish
         self.lines: list[str] = []
+        self.checklist = ""  # an agent preset's live checklist, shown above the lines
+        self._shown_checklist = ""
         self._marker = comment_marker("progress", issue, nonce)
         self._comment_id: int | None = None
         self._published = 0  # lines already on GitHub
         self._last = float("-inf")
 
+    def show(self, checklist: str) -> None:
+        """Replace the checklist (agent presets that report structured progress); the next tick publishes it."""
+        self.checklist = self.mask(checklist)
+
     def tick(self) -> None:
         """Read new lines; publish when there is news and the last edit is `interval` seconds old."""
         self.lines.extend(self.mask(line)[:MAX_LINE_CHARS] for line in self.tail.read_new())
-        if len(self.lines) > self._published and time.monotonic() - self._last >= self.interval:
+        if self._news() and time.monotonic() - self._last >= self.interval:
             try:
                 self._publish(done=False)
             except GitHubError as exc:  # progress is a courtesy: the task goes on, the next tick retries
@@ -62,8 +68,11 @@ class ProgressComment:
     def flush(self) -> None:
         """Final state after the agent exits: whatever is not on the issue yet goes there now."""
         self.lines.extend(self.mask(line)[:MAX_LINE_CHARS] for line in self.tail.read_new())
-        if len(self.lines) > self._published:
+        if self._news():
             self._publish(done=True)
+
+    def _news(self) -> bool:
+        return len(self.lines) > self._published or self.checklist != self._shown_checklist
 
     def _publish(self, *, done: bool) -> None:
         if not self.may_publish():
@@ -74,6 +83,7 @@ class ProgressComment:
                 override_dir=self.template_dir,
                 worker=self.worker,
                 lines=self.lines[-MAX_LINES:],
+                checklist=self.checklist,
                 updated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
                 done=done,
             )
@@ -85,4 +95,5 @@ class ProgressComment:
         else:
             self.client.update_comment(self._comment_id, body)
         self._published = len(self.lines)
+        self._shown_checklist = self.checklist
         self._last = time.monotonic()

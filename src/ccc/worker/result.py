@@ -26,6 +26,7 @@ class TaskResult:
     tests: str | None = None  # "passed", "not run"
     reason: str | None = None
     final: bool = False  # failed with no attempts left
+    agent: dict | None = None  # turns, duration, cost, tokens, files, summary (agent presets)
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict:

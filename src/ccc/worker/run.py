@@ -7,9 +7,12 @@ import random
 import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ccc.agents.claude_code import run_claude_code
+from ccc.agents.progress import Progress
 from ccc.client import Issue, RepoClient, connect
 from ccc.errors import AuthError, CccError, GitHubError, LeaseLost, RateLimitError
 from ccc.protocol.claims import Claim, ClaimStore, new_nonce
@@ -249,7 +252,10 @@ class Worker:
             template_dir=str(self.settings.template_dir) if self.settings.template_dir else None,
             may_publish=lambda: not task.heartbeat.lost.is_set(),
         )
-        agent = self._run(task, self.settings.command, env, on_tick=progress.tick)
+        if self.settings.agent == "claude-code":
+            agent = self._run_claude_code(task, env, progress)
+        else:
+            agent = self._run(task, self.settings.command, env, on_tick=progress.tick)
         progress.flush()
         task.progress = progress.lines
         task.mark("agent")
@@ -308,6 +314,32 @@ class Worker:
             run_result.seconds,
             self.mask(run_result.log_tail),
         )
+
+    def _run_claude_code(self, task: Task, env: dict, progress: ProgressComment) -> CommandRun:
+        """The claude-code preset: its checklist on the issue, its figures on the task, its reason on failure."""
+        template_dir = str(self.settings.template_dir) if self.settings.template_dir else None
+
+        def show_checklist(state: Progress) -> None:
+            progress.show(state.render_markdown(override_dir=template_dir))
+            progress.tick()
+
+        report = run_claude_code(
+            task.prompt_file.read_text(encoding="utf-8"),
+            task.tree,
+            replace(self.settings.claude, timeout_seconds=self.settings.timeout.total_seconds()),
+            on_progress=show_checklist,
+            stop_event=task.heartbeat.lost,
+            transcript=task.log_file,
+            extra_env=env,
+        )
+        if task.heartbeat.lost.is_set():
+            raise LeaseLost(f"#{task.number}: the lease was lost while Claude Code ran", issue=task.number)
+        progress.show(report.progress.render_markdown(done=True, override_dir=template_dir))
+        task.agent = report.as_dict()
+        log_tail = self.mask("\n".join(part for part in (report.summary, report.log_tail) if part))
+        if not report.ok:
+            raise AttemptFailed(f"Claude Code: {report.reason}", log_tail)
+        return CommandRun(0, False, False, report.duration_seconds, log_tail)
 
     @staticmethod
     def _stop_quietly(heartbeat: Heartbeat) -> None:

@@ -9,10 +9,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from ccc.agents.claude_code import ClaudeCodeSettings
 from ccc.errors import InputError
 from ccc.protocol.claims import DEFAULT_NAMESPACE
 from ccc.protocol.states import Labels
 
+# "command" runs --command; "claude-code" drives the Claude Code CLI (ccc.agents.claude_code).
+AGENTS = ("command", "claude-code")
 DEFAULT_TRUSTED_AUTHORS = ("github-actions[bot]",)
 _LABEL = re.compile(r"[^,]{1,50}")
 
@@ -27,6 +30,8 @@ class WorkerSettings:
     workdir: Path
     pool: str | None = None  # a shared label served as well
     command: str | None = None  # the agent, any shell command
+    agent: str = "command"  # one of AGENTS
+    claude: ClaudeCodeSettings = field(default_factory=ClaudeCodeSettings)  # with agent claude-code
     test_command: str | None = None
     prompt_template: Path | None = None
     template_dir: Path | None = None  # overrides for the comment and PR templates
@@ -58,7 +63,11 @@ class WorkerSettings:
             raise InputError(f"--worker must be a label name (1-50 characters, no commas), got {self.worker!r}")
         if self.pool is not None and not _LABEL.fullmatch(self.pool):
             raise InputError(f"--pool must be a label name (1-50 characters, no commas), got {self.pool!r}")
-        if not self.command and not self.dry_run:
+        if self.agent not in AGENTS:
+            raise InputError(f"--agent must be one of {', '.join(AGENTS)}, got {self.agent!r}")
+        if self.agent == "claude-code" and not self.dry_run:
+            self.claude.validate()
+        if not self.command and self.agent == "command" and not self.dry_run:
             raise InputError("--command (CCC_COMMAND) is required: the shell command that runs the agent")
         if self.max_tasks < 0 or self.max_attempts < 1:
             raise InputError("--max-tasks must be >= 0 and --max-attempts >= 1")
@@ -79,7 +88,8 @@ class WorkerSettings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in anything we publish or log."""
-        values = [self.token, self.pr_token or ""] + [os.environ.get(name, "") for name in self.agent_env]
+        values = [self.token, self.pr_token or "", self.claude.api_key or "", self.claude.oauth_token or ""]
+        values += [os.environ.get(name, "") for name in self.agent_env]
         return tuple(v for v in values if len(v) >= 4)
 
     @property

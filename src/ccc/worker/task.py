@@ -45,6 +45,7 @@ class Task:
     tree: Path | None = None
     progress: list[str] = field(default_factory=list)
     tests: str = "not run"
+    agent: dict | None = None  # an agent preset's report (AgentReport.as_dict())
     timings: dict[str, float] = field(default_factory=dict)
     _started: float = field(default_factory=time.monotonic)
 
