@@ -67,7 +67,7 @@ def test_the_docker_action_offers_exactly_the_manager_actions_inputs_and_outputs
 
 def test_the_worker_actions_outputs_come_from_its_run_step():
     outputs = load("worker-action/action.yml")["outputs"]
-    assert set(outputs) == {"status", "issue", "pr-url", "result-json"}
+    assert set(outputs) == {"status", "issue", "pr-url", "result-json", "agent-turns", "agent-cost-usd", "agent-tokens"}
     for key, spec in outputs.items():
         assert spec["value"] == f"${{{{ steps.run.outputs.{key} }}}}"
 
