@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 
 from actions_toolkit import core
+from actions_toolkit.command import issue_command
 
 # The runner refuses step summaries above 1 MiB; stay clearly under it.
 SUMMARY_LIMIT_BYTES = 1024 * 1024 - 4096
@@ -34,12 +35,9 @@ def annotate(
 ) -> None:
     """An error/warning/notice annotation in Actions; `file:line:col: level: message` elsewhere."""
     if in_actions():
-        props = {
-            k: v
-            for k, v in {"file": file, "start_line": line, "start_column": col, "title": title}.items()
-            if v is not None
-        }
-        getattr(core, level)(message, **props)
+        # issue_command directly: actions-toolkit's helpers emit every property, empty ones included.
+        props = {k: v for k, v in {"title": title, "file": file, "line": line, "col": col}.items() if v is not None}
+        issue_command(level, props, message)
         return
     where = ":".join(str(p) for p in (file, line, col) if p is not None)
     print(f"{where + ': ' if where else ''}{level}: {message}", file=sys.stderr)
