@@ -36,9 +36,8 @@ FAULT_MIX = [
     {"kind": "secondary_limit", "rate": 0.02, "retry_after": 1, "methods": WRITES},
     {"kind": "too_many_requests", "rate": 0.02, "retry_after": 1},
     {"kind": "commit_then_fail", "rate": 0.05, "methods": ["POST", "PATCH"]},
+    {"kind": "stale_reads", "rate": 0.3, "seconds": 1},
 ]
-# Stale list reads are left out of the mix until an ambiguous comment create reads back through a fresh
-# listing: see test_an_ambiguous_comment_create_read_back_through_a_stale_listing_posts_it_once.
 STALE_READS = {"kind": "stale_reads", "rate": 1.0, "seconds": 1}
 
 
@@ -108,7 +107,7 @@ def test_a_full_run_under_a_fault_mix_completes_every_task_exactly_once(tmp_path
         numbers = task_issues(box)
         assert len(numbers) == 8, results  # no task's issue was created twice
         assert_each_delivered_once(box, numbers)
-        assert applied >= {"status", "reset", "latency", "commit_then_fail"}
+        assert applied >= {"status", "reset", "latency", "commit_then_fail", "stale_reads"}
 
 
 @pytest.mark.parametrize("seed", range(10))
