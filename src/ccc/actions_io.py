@@ -1,4 +1,4 @@
-"""GitHub Actions I/O: outputs, job summary, annotations, masking, log groups.
+"""GitHub Actions I/O: outputs, job summary, annotations, masking.
 
 The only module that talks the runner's workflow-command protocol. Outside Actions
 (no GITHUB_ACTIONS) annotations become plain stderr lines and outputs/summaries are skipped,
@@ -7,11 +7,9 @@ so the same code serves the CLI.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
 
 from actions_toolkit import core
 from actions_toolkit.command import issue_command
@@ -66,17 +64,3 @@ def append_summary(markdown: str) -> None:
         data = data[: SUMMARY_LIMIT_BYTES - len(note)].decode(errors="ignore").encode() + note.encode()
     with open(path, "ab") as fh:
         fh.write(data + b"\n")
-
-
-@contextlib.contextmanager
-def group(title: str) -> Iterator[None]:
-    """A collapsible log group in Actions; a plain heading elsewhere."""
-    if in_actions():
-        core.start_group(title)
-        try:
-            yield
-        finally:
-            core.end_group()
-    else:
-        print(f"== {title}", file=sys.stderr)
-        yield
