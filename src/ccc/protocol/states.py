@@ -18,6 +18,10 @@ class TaskState(str, Enum):
     FAILED = "failed"
     RETIRED = "retired"  # issue closed (removed from the manifest, or closed by a person)
 
+    @property
+    def is_terminal(self) -> bool:
+        return self in (TaskState.COMPLETED, TaskState.FAILED, TaskState.RETIRED)
+
 
 class Priority(str, Enum):
     HIGH = "high"
