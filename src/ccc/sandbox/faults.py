@@ -3,8 +3,8 @@
 Kinds: `status` (answer `status`, default 502, without running the handler), `reset` (close the
 connection without an answer), `latency` (wait `ms` first), `secondary_limit` (403 with
 Retry-After), `too_many_requests` (429 with Retry-After), `commit_then_fail` (run the handler and
-keep its write, then answer `status`), `stale_reads` (list endpoints answer from a snapshot of the
-state `seconds` old).
+keep its write, then answer `status`), `stale_reads` (list endpoints answer from the state
+`seconds` old, kept by the consistency model).
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ from __future__ import annotations
 import random
 import re
 import threading
-import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
 
 from ccc.sandbox.routing import ApiError
 
@@ -72,19 +70,17 @@ class Rule:
 
 @dataclass
 class Faults:
-    """The active rule set, its seeded random source, and the snapshots stale reads answer from."""
+    """The active rule set and its seeded random source."""
 
     rules: list[Rule] = field(default_factory=list)
     seed: int = 0
     rng: random.Random = field(default_factory=random.Random)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    snapshots: list[tuple[float, Any]] = field(default_factory=list)  # (taken at, Store), oldest first
 
-    def replace(self, rules: list[dict], seed: int, store) -> None:
+    def replace(self, rules: list[dict], seed: int) -> None:
         parsed = [Rule.parse(raw) for raw in rules]
         with self.lock:
             self.rules, self.seed, self.rng = parsed, seed, random.Random(seed)
-            self.snapshots = [(time.time(), store.snapshot())] if self.wants_snapshots() else []
 
     def to_json(self) -> dict:
         with self.lock:
@@ -100,22 +96,7 @@ class Faults:
                     fired.append(rule)
         return fired
 
-    def wants_snapshots(self) -> bool:
-        return any(rule.kind == "stale_reads" for rule in self.rules)
-
-    def record_write(self, store) -> None:
-        """After a write, keep a snapshot so later stale reads can answer from the past."""
-        if not self.wants_snapshots():
-            return
-        snapshot = store.snapshot()
+    def history_seconds(self) -> float:
+        """How far back stale reads look: the state history the consistency model must keep for them."""
         with self.lock:
-            self.snapshots.append((time.time(), snapshot))
-
-    def stale_store(self, seconds: float):
-        """The newest snapshot at least `seconds` old (or the oldest kept); drops ones no longer needed."""
-        cutoff = time.time() - seconds
-        with self.lock:
-            old_enough = [index for index, (taken, _) in enumerate(self.snapshots) if taken <= cutoff]
-            chosen = old_enough[-1] if old_enough else 0
-            del self.snapshots[:chosen]
-            return self.snapshots[0][1] if self.snapshots else None
+            return max((rule.seconds for rule in self.rules if rule.kind == "stale_reads"), default=0.0)
