@@ -5,6 +5,12 @@ connection without an answer), `latency` (wait `ms` first), `secondary_limit` (4
 Retry-After), `too_many_requests` (429 with Retry-After), `commit_then_fail` (run the handler and
 keep its write, then answer `status`), `stale_reads` (list endpoints answer from the state
 `seconds` old, kept by the consistency model).
+
+Git data kinds, each GitHub's own answer: `empty_tree_unknown` (POST /git/commits with the empty
+tree answers 422 "Tree SHA does not exist", as GitHub may for a repository without that object),
+`ref_contention` (PATCH /git/refs answers 422 "Reference cannot be updated", as when another
+writer holds the ref), `ref_update_failed` (POST /git/refs answers the transient 422 "Reference
+update failed" without creating the ref).
 """
 
 from __future__ import annotations
@@ -17,9 +23,36 @@ from http import HTTPStatus
 
 from ccc.sandbox.routing import ApiError
 
-KINDS = ("status", "reset", "latency", "secondary_limit", "too_many_requests", "commit_then_fail", "stale_reads")
-# Only stale reads default to reads; every other kind applies to any method unless `methods` says.
-DEFAULT_METHODS = {"stale_reads": ["GET"]}
+KINDS = (
+    "status",
+    "reset",
+    "latency",
+    "secondary_limit",
+    "too_many_requests",
+    "commit_then_fail",
+    "stale_reads",
+    "empty_tree_unknown",
+    "ref_contention",
+    "ref_update_failed",
+)
+# Kinds that belong to one endpoint apply there unless `methods`/`route` say otherwise; other
+# kinds apply to any method and route.
+DEFAULT_METHODS = {
+    "stale_reads": ["GET"],
+    "empty_tree_unknown": ["POST"],
+    "ref_contention": ["PATCH"],
+    "ref_update_failed": ["POST"],
+}
+DEFAULT_ROUTES = {
+    "empty_tree_unknown": "/repos/{owner}/{repo}/git/commits",
+    "ref_contention": "/repos/{owner}/{repo}/git/refs/{ref}",
+    "ref_update_failed": "/repos/{owner}/{repo}/git/refs",
+}
+# Faults answered before the handler runs, with GitHub's words.
+EARLY_ANSWERS = {
+    "ref_contention": (422, "Reference cannot be updated"),
+    "ref_update_failed": (422, "Reference update failed"),
+}
 
 
 @dataclass
@@ -55,6 +88,8 @@ class Rule:
             raise ApiError(422, f"Invalid {raw['kind']!r} rule: {error}") from None
         if rule.methods is None:
             rule.methods = DEFAULT_METHODS.get(rule.kind)
+        if rule.route is None:
+            rule.route = DEFAULT_ROUTES.get(rule.kind)
         return rule
 
     def matches(self, method: str, template: str | None, path: str) -> bool:

@@ -33,7 +33,7 @@ from ccc.sandbox import (
 )
 from ccc.sandbox.consistency import Consistency
 from ccc.sandbox.controls import handle_control
-from ccc.sandbox.faults import Faults, Rule
+from ccc.sandbox.faults import EARLY_ANSWERS, Faults, Rule
 from ccc.sandbox.profiles import PROFILES, Profile
 from ccc.sandbox.ratelimit import RateLimiter, secondary_limit_error
 from ccc.sandbox.records import User
@@ -191,8 +191,11 @@ class Sandbox:
         return self.settings.repos or (DEFAULT_REPO,)
 
     def _early_fault(self, fired: list[Rule], req: Request) -> Response | None:
-        """Faults that answer before the handler runs (or delay it)."""
+        """Faults that answer before the handler runs (or delay it); handlers see the others' kinds."""
+        req.context["faults"] = {rule.kind for rule in fired}
         for rule in fired:
+            if rule.kind in EARLY_ANSWERS:
+                return error_response(ApiError(*EARLY_ANSWERS[rule.kind]))
             if rule.kind == "latency":
                 time.sleep(rule.ms / 1000)
             elif rule.kind == "reset":
