@@ -24,6 +24,7 @@ from ccc.sandbox import (
     api_comments,
     api_events,
     api_git,
+    api_issue_events,
     api_issues,
     api_labels,
     api_pulls,
@@ -37,14 +38,24 @@ from ccc.sandbox.faults import EARLY_ANSWERS, Faults, Rule
 from ccc.sandbox.profiles import PROFILES, Profile
 from ccc.sandbox.ratelimit import RateLimiter, secondary_limit_error
 from ccc.sandbox.records import User
-from ccc.sandbox.routing import PERMISSIONS, ApiError, Request, Response, Route, match
+from ccc.sandbox.routing import PERMISSIONS, ApiError, Request, Response, Route, forbidden, match
 from ccc.sandbox.stats import Stats
 from ccc.sandbox.store import SEED_USERS, Store
 
 logger = logging.getLogger(__name__)
 
 # Route modules register their handlers when imported.
-ROUTE_MODULES = (api_users, api_labels, api_issues, api_sub_issues, api_comments, api_pulls, api_events, api_git)
+ROUTE_MODULES = (
+    api_users,
+    api_labels,
+    api_issues,
+    api_issue_events,
+    api_sub_issues,
+    api_comments,
+    api_pulls,
+    api_events,
+    api_git,
+)
 
 API_PREFIX = "/api/v3"
 CONTROL_PREFIX = "/_sandbox"
@@ -278,7 +289,7 @@ class Sandbox:
         if repo is None or level == "none":
             raise ApiError(404, "Not Found")
         if PERMISSIONS.index(level) < PERMISSIONS.index(needed):
-            raise ApiError(403, forbidden_message(user))
+            raise forbidden(user)
         return repo
 
     # -- git smart HTTP -------------------------------------------------------------------------
@@ -306,13 +317,6 @@ class Sandbox:
 
 def error_response(error: ApiError) -> Response:
     return Response(error.status, error.body(), dict(error.headers))
-
-
-def forbidden_message(user: User) -> str:
-    """GitHub's 403 text for a token that lacks a permission (integration tokens word it differently)."""
-    if user.type == "Bot":
-        return "Resource not accessible by integration"
-    return "Resource not accessible by personal access token"
 
 
 def rate_headers(state: dict) -> dict[str, str]:
