@@ -101,6 +101,9 @@ DEFAULT_LABELS = (
 class Store:
     """The sandbox database in DATA/sandbox.db plus the bare repositories under DATA/git."""
 
+    # New repositories' "Allow GitHub Actions to create and approve pull requests" (the profile sets it).
+    actions_create_pulls_default = True
+
     def __init__(self, data_dir: Path, db: sqlite3.Connection | None = None):
         self.data_dir = data_dir
         self.lock = threading.RLock()
@@ -153,7 +156,9 @@ class Store:
         copy = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         with self.lock:
             self.db.backup(copy)
-        return Store(self.data_dir, copy)
+        snapshot = Store(self.data_dir, copy)
+        snapshot.actions_create_pulls_default = self.actions_create_pulls_default
+        return snapshot
 
     def close(self) -> None:
         with self.lock:
