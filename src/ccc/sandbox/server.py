@@ -94,7 +94,7 @@ class Sandbox:
             self.store.get_json("rate_limit"),
             bot_limit=profile.bot_rate_limit,
             secondary_per_hour=profile.secondary_per_hour,
-            vary=profile.name == "realistic",
+            vary=profile.vary_refusals,
         )
         self.faults = Faults()
         self.seed()
