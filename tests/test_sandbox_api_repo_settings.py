@@ -43,7 +43,7 @@ def test_patch_needs_admin_and_one_merge_method(sandbox):
 
 
 def test_actions_may_not_create_pulls_until_the_repository_allows_it(realistic):
-    """ "Allow GitHub Actions to create and approve pull requests" is off by default for new
+    """GitHub: "Allow GitHub Actions to create and approve pull requests" is off by default for new
     repositories; the Actions token's POST /pulls then answers 403 "GitHub Actions is not permitted
     to create or approve pull requests." (https://docs.github.com/en/repositories/managing-your-repositorys-settings-and-features/enabling-features-for-your-repository/managing-github-actions-settings-for-a-repository#preventing-github-actions-from-creating-or-approving-pull-requests;
     setting: https://docs.github.com/en/rest/actions/permissions#set-default-workflow-permissions-for-a-repository)."""
