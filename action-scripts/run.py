@@ -35,14 +35,12 @@ class Option:
     repeat: bool = False  # one value per line, each as its own flag
 
 
-CONNECTION = (
-    Option("repository", "--repo"),
-    Option("api-url", "--api-url"),
-    Option("dry-run", "--dry-run", switch=True),
-)
+CONNECTION = (Option("repository", "--repo"), Option("api-url", "--api-url"))
+DRY_RUN = Option("dry-run", "--dry-run", switch=True)
 MANAGER_CONNECTION = (*CONNECTION, Option("manager-login", "--manager-login"))
 WORKER_OPTIONS = (
     *CONNECTION,
+    DRY_RUN,
     Option("worker", "--worker"),
     Option("pool", "--pool"),
     Option("agent", "--agent"),
@@ -71,15 +69,17 @@ MANAGER_OPTIONS = {
     "sync": (
         *MANAGER_CONNECTION,
         *MANIFEST_OPTIONS,
+        DRY_RUN,
         Option("close-removed", "--close-removed", "--keep-removed", switch=True),
         Option("dispatch-event", "--dispatch-event"),
     ),
     "summarize": (
         *MANAGER_CONNECTION,
+        DRY_RUN,
         Option("dashboard-issue", "--dashboard-issue", "--no-dashboard-issue", switch=True),
         Option("reap", "--reap", switch=True),
     ),
-    "reap": MANAGER_CONNECTION,
+    "reap": (*MANAGER_CONNECTION, DRY_RUN),
 }
 
 

@@ -24,6 +24,7 @@ from ccc.client.transport import RequestCounter, counting
 from ccc.errors import (
     AmbiguousWriteError,
     AuthError,
+    BadCredentialsError,
     GitHubError,
     NotFoundError,
     RateLimitError,
@@ -118,7 +119,7 @@ class RepoClient:
                     attempt -= 1  # not applied by GitHub: waiting is not a failed attempt
                     continue
                 if exc.status < 500:
-                    raise _translate(operation, exc.status, message, exc.data) from None
+                    raise _translate(operation, exc.status, message, exc.data, self.full_name) from None
                 failure = f"HTTP {exc.status} {message}".strip()
             except (requests.ConnectionError, requests.Timeout) as exc:
                 failure = type(exc).__name__
@@ -506,9 +507,9 @@ def _message(exc: GithubException) -> str:
     return str(data.get("message") or exc.message or "")
 
 
-def _translate(operation: str, status: int, message: str, data: Any) -> GitHubError:
+def _translate(operation: str, status: int, message: str, data: Any, repo: str) -> GitHubError:
     if status == 401:
-        return AuthError(
+        return BadCredentialsError(
             f"{operation}: GitHub rejected the token (401 {message or 'Bad credentials'}). "
             "Check the github-token input or GITHUB_TOKEN."
         )
@@ -518,7 +519,10 @@ def _translate(operation: str, status: int, message: str, data: Any) -> GitHubEr
             "needs: grant `issues: write`, `contents: write` and `pull-requests: write`."
         )
     if status == 404:
-        return NotFoundError(f"{operation}: not found (404)")
+        return NotFoundError(
+            f"{operation}: not found (404) in {repo}: check the repository name (--repo, GITHUB_REPOSITORY) "
+            "and that the token may see it"
+        )
     if status == 422:
         errors = data.get("errors") if isinstance(data, dict) else None
         return UnprocessableError(f"{operation}: {message or 'Validation Failed'} (422)", errors=errors)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from ccc.actions_io import annotate
 from ccc.client import Issue, RepoClient
-from ccc.errors import AuthError, InputError, UnprocessableError
+from ccc.errors import AuthError, BadCredentialsError, InputError, UnprocessableError
 from ccc.manager.apply import edited, write_edit
 from ccc.manager.deps import task_states
 from ccc.manager.inventory import Inventory, ManagedIssue, take_inventory
@@ -46,6 +46,8 @@ def manager_login(client: RepoClient, settings: ManagerSettings) -> str:
         return settings.manager_login
     try:
         return client.authenticated_login()
+    except BadCredentialsError:
+        raise  # a wrong token is not fixed by naming a login
     except AuthError as error:
         # Actions and App installation tokens may not call GET /user.
         raise InputError(
