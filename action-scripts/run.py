@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ccc.actions_io import annotate, mask, set_output
 
-MANAGER_COMMANDS = ("validate", "plan", "sync", "summarize", "reap")
+MANAGER_COMMANDS = ("validate", "doctor", "plan", "sync", "summarize", "reap")
 # Tokens go to ccc by the name of the variable holding them, so they never appear on a command line.
 TOKEN_VARIABLES = {"github-token": "CCC_GITHUB_TOKEN", "pr-token": "CCC_PR_TOKEN"}
 # The manager action's count outputs and the plan actions they count.
@@ -80,6 +80,7 @@ MANAGER_OPTIONS = {
         Option("reap", "--reap", switch=True),
     ),
     "reap": (*MANAGER_CONNECTION, DRY_RUN),
+    "doctor": (*CONNECTION, *MANIFEST_OPTIONS),
 }
 
 
@@ -123,6 +124,8 @@ def command_line(action: str) -> list[str]:
         raise SystemExit(2)
     if command == "validate":
         return ["validate", "--json", *flags(MANAGER_OPTIONS[command])]
+    if command == "doctor":
+        return ["doctor", "--json", "--token-env", TOKEN_VARIABLES["github-token"], *flags(MANAGER_OPTIONS[command])]
     return [
         "manager",
         command,

@@ -12,7 +12,7 @@ from ccc.actions_io import annotate
 from ccc.errors import CccError
 
 # Each module defines `register(subparsers)`, which adds its parser and sets `run=callable(args)`.
-COMMAND_MODULES = ("sandbox", "validate", "manager", "worker", "demo", "status")
+COMMAND_MODULES = ("sandbox", "validate", "doctor", "manager", "worker", "demo", "status")
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -21,7 +21,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccc",
         description="A manager and coding-agent workers cooperating through GitHub issues and PRs.",
-        epilog="Exit codes: 0 ok, 1 a task or operation failed, 2 bad input, 3 GitHub error.",
+        epilog="Exit codes: 0 ok, 1 a task, operation or check failed, 2 bad input, "
+        "3 GitHub refused or could not be reached.",
     )
     parser.add_argument("--version", action="version", version=f"ccc {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")

@@ -18,7 +18,17 @@ from urllib.parse import quote
 import requests
 from github import Auth, Github, GithubException
 
-from ccc.client.models import Comment, GitCommit, Issue, IssuePage, Label, PullRequest, Ref
+from ccc.client.models import (
+    Comment,
+    GitCommit,
+    Issue,
+    IssuePage,
+    Label,
+    PullRequest,
+    Ref,
+    RepositoryAccess,
+    Runner,
+)
 from ccc.client.policy import RetryPolicy, describe_reset, rate_limit_wait
 from ccc.client.transport import RequestCounter, counting
 from ccc.errors import (
@@ -176,6 +186,22 @@ class RepoClient:
 
     def rate_limit(self) -> dict:
         return self._get_json("rate_limit", "/rate_limit")[1]["resources"]["core"]
+
+    # -- repository settings (what `ccc doctor` checks) ---------------------------------------
+
+    def repository_access(self) -> RepositoryAccess:
+        """GET /repos/{owner}/{repo}: the token's role there (and a classic token's scopes, from its header)."""
+        return RepositoryAccess.from_answer(*self._get_json("get_repo", self._repo_path))
+
+    def workflow_permissions(self) -> dict:
+        """GET …/actions/permissions/workflow: default_workflow_permissions and can_approve_pull_request_reviews
+        (whether the Actions GITHUB_TOKEN may create pull requests)."""
+        return self._get_json("workflow_permissions", f"{self._repo_path}/actions/permissions/workflow")[1]
+
+    def list_runners(self) -> list[Runner]:
+        """GET …/actions/runners: the repository's self-hosted runners (first 100)."""
+        data = self._get_json("list_runners", f"{self._repo_path}/actions/runners", {"per_page": PER_PAGE})[1]
+        return [Runner.from_json(runner) for runner in data.get("runners") or ()]
 
     # -- labels ------------------------------------------------------------------------------
 
