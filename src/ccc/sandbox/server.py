@@ -30,6 +30,7 @@ from ccc.sandbox import (
     api_sub_issues,
     api_users,
     githttp,
+    html,
 )
 from ccc.sandbox.controls import handle_control
 from ccc.sandbox.faults import Faults, Rule
@@ -365,6 +366,8 @@ class Handler(BaseHTTPRequestHandler):
         if git:
             req = Request(self.command, path, query, headers, body, root)
             return sandbox.handle_git(req, git.group("owner"), git.group("name"))
+        if self.command == "GET" and (page := html.page(sandbox.store, path)) is not None:
+            return page  # the browser view of the html_url addresses
         return error_response(ApiError(404, "Not Found"))
 
     def read_body(self) -> bytes:
