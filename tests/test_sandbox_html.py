@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import urllib.error
 import urllib.request
@@ -167,3 +168,44 @@ def test_mermaid_is_served_locally_when_installed(sandbox):
     status, kind, _ = fetch(sandbox.git_url + MERMAID_PATH)
     assert status == 200 and "javascript" in kind
     assert Path(mermaid_script()).is_file()
+
+
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync")  # fmt: skip
+WINDOW = (1000, 700)
+
+
+def chromium(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess:
+    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"  # a new empty one per run
+    argv = ["chromium", *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={WINDOW[0]},{WINDOW[1]}"]
+    return subprocess.run([*argv, *flags], capture_output=True, text=True, timeout=180, check=True)
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+@pytest.mark.skipif(
+    not shutil.which("chromium"), reason="no chromium: `make test` installs it (apt-get install chromium)"
+)
+def test_a_real_browser_renders_the_task_table_and_draws_mermaid(sandbox, repo, tmp_path):
+    repo.create_label("cc01", "fbca04")
+    for title in ("Add normalize_whitespace", "Add truncate", "Add slug"):
+        repo.create_issue(title=title, body="```mermaid\ngraph TD\n  clean --> slug\n```\n", labels=["cc01"])
+    issues = f"{sandbox.git_url}/{sandbox.repo}/issues"
+
+    dom = Page(chromium(tmp_path, "--dump-dom", issues).stdout)
+    shot, blank = tmp_path / "issues.png", tmp_path / "blank.png"
+    chromium(tmp_path, f"--screenshot={shot}", issues)
+    chromium(tmp_path, f"--screenshot={blank}", "about:blank")
+    drawn = chromium(tmp_path, "--dump-dom", "--virtual-time-budget=10000", f"{issues}/1").stdout
+
+    assert [row[1] for row in dom.cells["tasks"][1:]] == ["Add normalize_whitespace", "Add truncate", "Add slug"]
+    assert png_size(shot) == png_size(blank) == WINDOW
+    assert shot.stat().st_size > 4 * blank.stat().st_size  # a table with text and chips, not an empty page
+    from ccc.sandbox.html import mermaid_script
+
+    if mermaid_script() is not None:
+        assert "<svg" in drawn.split('class="mermaid"', 1)[1]  # mermaid turned the block into a drawing

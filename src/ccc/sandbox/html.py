@@ -122,13 +122,23 @@ def _summary(store, repo, row, *, claimed: bool) -> dict:
         "state": row["state"],
         "state_reason": row["state_reason"],
         "url": f"/{repo.full_name}/{kind}/{row['number']}",
-        "labels": [{"name": label["name"], "color": label["color"]} for label in issue_labels(store, row["id"])],
+        "labels": [_label(label["name"], label["color"]) for label in issue_labels(store, row["id"])],
         "assignees": [user.login for user in issue_assignees(store, row["id"])],
         "author": store.user_by_id(row["user_id"]).login,
         "comments": row["comments"],
         "created_at": row["created_at"],
         "claims_url": f"/{repo.full_name}/claims/{row['number']}" if claimed else None,
     }
+
+
+def _label(name: str, color: str) -> dict:
+    """A label chip's colours: its own background, and dark or light text, whichever reads on it (as GitHub)."""
+    try:
+        red, green, blue = (int(color[i : i + 2], 16) for i in (0, 2, 4))
+    except ValueError:
+        red = green = blue = 255
+    light = 0.299 * red + 0.587 * green + 0.114 * blue > 150
+    return {"name": name, "color": color, "text": "#1f2328" if light else "#ffffff"}
 
 
 def _comments(store, issue) -> list[dict]:
