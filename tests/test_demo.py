@@ -309,3 +309,16 @@ def test_a_crashed_worker_is_started_again_in_a_fresh_directory_until_its_restar
     assert reasons == [("cc01", "exit 3: error: boom")] * MAX_RESTARTS
     assert fleet.running() == []
     assert len(list((tmp_path / "workers" / "cc01").glob("run-*"))) == MAX_RESTARTS + 1
+
+
+@pytest.mark.slow
+def test_chaos_always_shows_a_retry_and_still_completes_every_task_once(tmp_path):
+    out = io.StringIO()
+
+    result = run_demo(DemoSettings(pace=0, faults="chaos", data_dir=tmp_path / "demo", terminal=False), out=out)
+
+    log = out.getvalue()
+    assert result.ok, log
+    assert "chaos: killed worker" in log
+    assert any(task.attempt >= 2 for task in result.status.tasks), log
+    assert "attempt 2" in log
