@@ -7,7 +7,7 @@ says whether Actions may create pull requests and needs admin
 (https://docs.github.com/rest/actions/permissions#get-default-workflow-permissions-for-a-repository);
 GET /repos/{o}/{r}/actions/runners lists self-hosted runners and needs administration: read
 (https://docs.github.com/rest/actions/self-hosted-runners); GET /rate_limit names the pool
-(https://docs.github.com/rest/rate-limit). Endpoints the sandbox does not serve answer 404: "cannot tell".
+(https://docs.github.com/rest/rate-limit). The sandbox serves no runners endpoint: its 404 is "cannot tell".
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def test_an_admin_token_on_a_fresh_repository_passes_and_warns_only_where_it_can
         "token": "pass",
         "repository": "pass",
         "permissions": "pass",
-        "pull-requests": "warn",  # the sandbox does not serve the workflow-permissions setting: cannot tell
+        "pull-requests": "pass",  # the plain profile lets Actions create pull requests
         "claim-refs": "pass",
         "labels": "warn",  # nothing synced yet: the protocol labels are missing
         "rate-limit": "pass",
@@ -124,12 +124,35 @@ def test_a_read_only_token_fails_permissions_and_claim_refs(doctor):
     assert checks["claim-refs"]["outcome"] == "fail"
 
 
-def test_the_actions_token_is_recognised_as_an_installation(doctor):
+def test_the_actions_token_is_recognised_as_an_installation_that_cannot_read_admin_settings(doctor):
     code, checks = doctor("github-actions[bot]")
 
     assert code == 0
     assert "app installation" in checks["token"]["detail"]
     assert checks["claim-refs"]["outcome"] == "pass"
+    assert checks["pull-requests"]["outcome"] == "warn"  # reading the setting needs admin: cannot tell
+
+
+def test_a_repository_where_actions_may_not_open_pull_requests_fails_until_the_setting_is_on(doctor, sandbox):
+    from conftest import api_call
+
+    off = {"default_workflow_permissions": "read", "can_approve_pull_request_reviews": False}
+    assert api_call(sandbox, "PUT", f"/repos/{sandbox.repo}/actions/permissions/workflow", body=off).status == 204
+
+    code, checks = doctor("maintainer")
+
+    assert code == 1
+    assert checks["pull-requests"]["outcome"] == "fail"
+    assert "Allow GitHub Actions to create and approve pull requests" in checks["pull-requests"]["fix"]
+
+
+def test_an_unknown_empty_tree_fails_the_claim_refs_check(doctor, sandbox):
+    sandbox.faults([{"kind": "empty_tree_unknown", "rate": 1.0}])
+
+    code, checks = doctor("maintainer")
+
+    assert code == 1
+    assert checks["claim-refs"]["outcome"] == "fail" and "empty tree" in checks["claim-refs"]["detail"]
 
 
 def test_a_pr_token_settles_the_pull_request_check(doctor, monkeypatch):
@@ -147,13 +170,24 @@ def test_an_invalid_committed_manifest_fails_the_manifest_check(doctor, tmp_path
     assert checks["manifest"]["outcome"] == "fail" and "tasks.yml:" in checks["manifest"]["detail"]
 
 
-def test_the_actions_token_pool_is_named(tmp_path, monkeypatch, capsys):
-    with SandboxProcess.start(tmp_path / "sb", repos=["acme/widgets"], extra_args=["--rate-limit", "1000"]) as sandbox:
-        monkeypatch.setenv("GITHUB_TOKEN", sandbox.token("maintainer"))
+@pytest.mark.parametrize(
+    ("login", "expected"),
+    [
+        ("maintainer", {"pull-requests": "fail", "rate-limit": "pass", "claim-refs": "pass"}),
+        ("github-actions[bot]", {"pull-requests": "warn", "rate-limit": "pass", "claim-refs": "pass"}),
+    ],
+)
+def test_the_realistic_profile_new_repository_settings_and_the_actions_token_pool(login, expected, tmp_path,
+                                                                                  monkeypatch, capsys):  # fmt: skip
+    with SandboxProcess.start(tmp_path / "sb", repos=["acme/widgets"], profile="realistic") as sandbox:
+        monkeypatch.setenv("GITHUB_TOKEN", sandbox.token(login))
         argv = ["doctor", "--json", "--repo", sandbox.repo, "--api-url", sandbox.api_url, "--root", str(tmp_path)]
-        main(argv)
+        code = main(argv)
     checks = {check["name"]: check for check in json.loads(capsys.readouterr().out)["checks"]}
-    assert "Actions GITHUB_TOKEN's pool" in checks["rate-limit"]["detail"]
+    assert {name: checks[name]["outcome"] for name in expected} == expected
+    assert code == (1 if "fail" in expected.values() else 0)
+    pool = "Actions GITHUB_TOKEN's pool" if login.endswith("[bot]") else "5,000 requests an hour"
+    assert pool in checks["rate-limit"]["detail"]
     assert checks["manifest"]["outcome"] == "warn"  # no manifest in an empty directory
 
 
@@ -167,6 +201,6 @@ def test_the_plain_output_has_one_line_per_check_with_its_fix(sandbox, tmp_path,
     assert code == 0
     assert lines[0].startswith(f"ccc doctor: {sandbox.repo} at ")
     assert [line.split()[0] for line in lines[1:] if not line.startswith(" ")] == [
-        "pass", "pass", "pass", "warn", "pass", "warn", "pass", "pass", "warn"
+        "pass", "pass", "pass", "pass", "pass", "warn", "pass", "pass", "warn"
     ]  # fmt: skip
     assert any(line.strip().startswith("fix: ") for line in lines)
