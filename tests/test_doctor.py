@@ -7,7 +7,7 @@ says whether Actions may create pull requests and needs admin
 (https://docs.github.com/rest/actions/permissions#get-default-workflow-permissions-for-a-repository);
 GET /repos/{o}/{r}/actions/runners lists self-hosted runners and needs administration: read
 (https://docs.github.com/rest/actions/self-hosted-runners); GET /rate_limit names the pool
-(https://docs.github.com/rest/rate-limit). The sandbox serves no runners endpoint: its 404 is "cannot tell".
+(https://docs.github.com/rest/rate-limit). Runners are registered with the sandbox's PUT /_sandbox/runners control.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def test_an_admin_token_on_a_fresh_repository_passes_and_warns_only_where_it_can
         "labels": "warn",  # nothing synced yet: the protocol labels are missing
         "rate-limit": "pass",
         "manifest": "pass",
-        "runners": "warn",  # no runners endpoint: cannot tell
+        "runners": "warn",  # none registered
     }
     assert "cc01" in checks["labels"]["detail"] and "any" in checks["labels"]["detail"]
     assert "5,000 requests an hour" in checks["rate-limit"]["detail"]
@@ -204,3 +204,18 @@ def test_the_plain_output_has_one_line_per_check_with_its_fix(sandbox, tmp_path,
         "pass", "pass", "pass", "pass", "pass", "warn", "pass", "pass", "warn"
     ]  # fmt: skip
     assert any(line.strip().startswith("fix: ") for line in lines)
+
+
+def test_runners_pass_when_every_worker_label_has_an_online_runner(doctor, sandbox):
+    runners = [{"name": "a", "labels": ["cc01"]}, {"name": "b", "labels": ["any", "cc02"], "online": False}]
+    sandbox.control("PUT", "runners", {"repo": sandbox.repo, "runners": runners})
+
+    missing = doctor("maintainer")[1]["runners"]
+    runners[1]["online"] = True
+    sandbox.control("PUT", "runners", {"repo": sandbox.repo, "runners": runners})
+    present = doctor("maintainer")[1]["runners"]
+    unseen = doctor("github-actions[bot]")[1]["runners"]
+
+    assert missing["outcome"] == "warn" and "carries any (2 registered here)" in missing["detail"]
+    assert present["outcome"] == "pass" and "cc01, any" in present["detail"]
+    assert unseen["outcome"] == "warn" and "cannot tell" in unseen["detail"]

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ccc.sandbox import (
+    api_actions,
     api_comments,
     api_events,
     api_git,
@@ -58,6 +59,7 @@ ROUTE_MODULES = (
     api_events,
     api_git,
     api_repo_settings,
+    api_actions,
 )
 
 API_PREFIX = "/api/v3"
