@@ -116,6 +116,20 @@ def test_status_json_from_the_command_line(client, sandbox, monkeypatch, capsys)
     assert [(t["task"], t["state"], t["worker"]) for t in data["tasks"]] == [("only", "ready", "cc01")]
 
 
+@pytest.mark.parametrize(
+    ("token", "repo", "cause"),
+    [("ghp_" + "x" * 36, None, "rejected the token"), (None, "acme/nothing-here", "check the repository name")],
+    ids=["bad-token", "wrong-repo"],
+)
+def test_github_refusals_exit_3_naming_the_cause(token, repo, cause, sandbox, monkeypatch, capsys):
+    monkeypatch.setenv("GITHUB_TOKEN", token or sandbox.token("maintainer"))
+
+    code = main(["status", "--repo", repo or sandbox.repo, "--api-url", sandbox.api_url])
+
+    assert code == 3
+    assert cause in capsys.readouterr().err
+
+
 def test_watch_needs_a_positive_interval(sandbox, monkeypatch):
     monkeypatch.setenv("GITHUB_TOKEN", sandbox.token("maintainer"))
 

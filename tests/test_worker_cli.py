@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ccc.cli import build_parser
+from ccc.cli import build_parser, main
 from ccc.cli.worker import settings_from
 from ccc.errors import InputError
 from ccc.worker.masking import Masker
@@ -134,3 +134,27 @@ def test_verbosity_adds_ccc_debug_then_http_lines(sandbox, tmp_path):
 
     assert "urllib3" not in stderr("-v") and "ccc.worker.run: poll: 0 ready, 0 in progress" in stderr("-v")
     assert "urllib3" in stderr("-vv") or "github.Requester" in stderr("-vv")
+
+
+@pytest.mark.parametrize(
+    ("login", "repo", "cause"),
+    [
+        (None, None, "rejected the token"),
+        ("github-actions[bot]", "acme/nothing-here", "check the repository name"),
+        ("outside-reader", None, "lacks a permission"),
+    ],
+    ids=["bad-token", "wrong-repo", "no-permission"],
+)
+def test_github_refusals_exit_3_naming_the_cause(login, repo, cause, sandbox, tmp_path, monkeypatch, capsys):
+    from worker_support import create_issues
+
+    create_issues(sandbox, 1)  # work for the reader, who may not claim it
+    monkeypatch.setenv("GITHUB_TOKEN", sandbox.token(login) if login else "ghp_" + "x" * 36)
+    argv = ["worker", "run", "--worker", "cc01", "--command", "true", "--repo", repo or sandbox.repo,
+            "--api-url", sandbox.api_url, "--workdir", str(tmp_path / "w"), "--trusted-authors", "maintainer",
+            "--write-pacing", "0"]  # fmt: skip
+
+    code = main(argv)
+
+    assert code == 3
+    assert cause in capsys.readouterr().err
