@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 import urllib.error
 import urllib.request
@@ -134,6 +135,32 @@ def test_a_pull_request_shows_its_description_comments_and_diff(sandbox, repo, t
     assert "+def slug(text):" in page.text and "ccc/1-slug" in page.text
     assert ("span", {"class": "add"}) in page.tags
     assert "Closes #1" in "".join(page.text)
+
+
+# The reviews table of the sandbox's pull request reviews (a schema another change brings), filled by hand.
+REVIEWS_TABLE = """CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY, pull_id INTEGER NOT NULL, user_id INTEGER NOT NULL, state TEXT NOT NULL,
+    body TEXT NOT NULL, commit_id TEXT NOT NULL, submitted_at TEXT)"""
+
+
+def test_a_pull_request_shows_its_submitted_reviews(sandbox, repo):
+    main = repo.get_git_commit(repo.get_branch("main").commit.sha)
+    repo.create_git_ref("refs/heads/feature", repo.create_git_commit("work", main.tree, [main]).sha)
+    pull = repo.create_pull(head="feature", base="main", title="Feature", body="")
+    sandbox.stop()
+    with sqlite3.connect(sandbox.data_dir / "sandbox.db") as db:
+        db.execute(REVIEWS_TABLE)
+        pull_id = db.execute("SELECT pulls.id FROM pulls").fetchone()[0]
+        user_id = db.execute("SELECT id FROM users WHERE login = 'maintainer'").fetchone()[0]
+        for state, body, at in [("APPROVED", "**Looks good**", "2026-01-01T00:00:00Z"), ("PENDING", "draft", None)]:
+            db.execute("INSERT INTO reviews (pull_id, user_id, state, body, commit_id, submitted_at) "
+                       "VALUES (?, ?, ?, ?, '', ?)", (pull_id, user_id, state, body, at))  # fmt: skip
+    sandbox.restart()
+
+    _, _, text = fetch(f"{sandbox.git_url}/{sandbox.repo}/pull/{pull.number}")
+
+    assert "maintainer reviewed on 2026-01-01T00:00:00Z: <strong>approved</strong>" in text
+    assert "<strong>Looks good</strong>" in text and "draft" not in text  # pending reviews are not shown
 
 
 def test_the_claim_log_lists_each_step_newest_first(sandbox, client, repo):

@@ -93,6 +93,7 @@ def pull_page(store, repo, issue) -> str:
         pull=pull,
         body=markdown(issue["body"]),
         comments=_comments(store, issue),
+        reviews=_reviews(store, pull),
         diff=[(_diff_class(line), line) for line in diff.splitlines()],
     )
 
@@ -148,6 +149,22 @@ def _comments(store, issue) -> list[dict]:
             "id": row["id"],
             "author": store.user_by_id(row["user_id"]).login,
             "at": row["created_at"],
+            "body": markdown(row["body"]),
+        }
+        for row in rows
+    ]
+
+
+def _reviews(store, pull) -> list[dict]:
+    """Submitted reviews, where the sandbox keeps them (its `reviews` table; none in older data)."""
+    if store.row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'reviews'") is None:
+        return []
+    rows = store.rows("SELECT * FROM reviews WHERE pull_id = ? AND submitted_at IS NOT NULL ORDER BY id", pull["id"])
+    return [
+        {
+            "author": store.user_by_id(row["user_id"]).login,
+            "state": row["state"].lower().replace("_", " "),
+            "at": row["submitted_at"],
             "body": markdown(row["body"]),
         }
         for row in rows
