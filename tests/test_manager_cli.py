@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -226,3 +228,16 @@ def test_sync_reads_the_manifest_committed_at_head_and_says_when_the_tree_differ
     assert "--working-tree" in err and ".github/ccc/tasks.yml" in err
     code, out, _ = cli("plan", root, "--json", "--working-tree")
     assert json.loads(out)["counts"]["create"] == 2
+
+
+def test_each_warning_is_printed_once(cli, sandbox, tmp_path):
+    root = write(tmp_path, TASKS)
+    cli("sync", root)
+    env = {**os.environ, "GITHUB_TOKEN": sandbox.token("maintainer")}
+    argv = [sys.executable, "-m", "ccc", "manager", "plan", "--root", str(root), "--repo", sandbox.repo,
+            "--api-url", sandbox.api_url, "--manager-login", "someone-else"]  # fmt: skip
+
+    err = subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stderr
+
+    warnings = [line for line in err.splitlines() if "has a task marker but was opened by maintainer" in line]
+    assert len(warnings) == len(TASKS) == len(set(warnings)), err
