@@ -176,6 +176,7 @@ def test_each_subcommand_has_only_its_own_flags_with_defaults_shown(command, cap
     assert ("--dry-run" in out) == (command != "plan")
     assert ("--max-attempts" in out) == (command in ("summarize", "reap"))
     assert "--label-names" in out and "--label-in-progress" not in out
+    assert "(default: True)" not in out and "(default: False)" not in out  # switches say it in words
     if command != "plan":
         assert "(default: 80)" in out  # --max-writes-per-minute
 

@@ -30,7 +30,8 @@ class DefaultsFormatter(argparse.RawDescriptionHelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        if "default" in text or action.default in (None, False, "", argparse.SUPPRESS) or not action.option_strings:
+        switch = action.nargs == 0  # store_true/false: the help says which is the default
+        if switch or "default" in text or action.default in (None, "", argparse.SUPPRESS) or not action.option_strings:
             return text
         return text + " (default: %(default)s)"
 
