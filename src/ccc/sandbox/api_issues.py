@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from ccc.sandbox import webhooks
 from ccc.sandbox.api_labels import ensure_labels, find_label, label_json
 from ccc.sandbox.paging import paginate
 from ccc.sandbox.records import Repo, User, node_id, now_iso, parse_timestamp, web_root
@@ -288,7 +289,7 @@ def create_issue(req: Request, owner: str, repo: str) -> dict:
         issue_id = insert_issue(req, title, data.get("body"))
         set_labels(store, req.repo, issue_id, labels, replace=True)
         set_assignees(store, issue_id, assignees, replace=True)
-        return issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue_id))
+        return webhooks.opened(req, issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue_id)))
 
 
 @route("GET", "/repos/{owner}/{repo}/issues/{issue_number}")
@@ -301,6 +302,7 @@ def update_issue(req: Request, owner: str, repo: str, issue_number: str) -> dict
     data, store = req.json(), req.store
     with store.tx():
         issue = issue_row(store, req.repo, issue_number)
+        before = issue_json(req, issue)
         changes = {}
         if "title" in data:
             changes["title"] = valid_title(data["title"])
@@ -315,7 +317,9 @@ def update_issue(req: Request, owner: str, repo: str, issue_number: str) -> dict
             logins = assignee_logins(data)
             set_assignees(store, issue["id"], assignable_users(req, logins, strict=True), replace=True)
         touch(store, issue["id"])
-        return issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+        return webhooks.changed(
+            req, before, issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+        )
 
 
 def state_change(req: Request, issue: sqlite3.Row, data: dict) -> dict:
@@ -347,8 +351,10 @@ def _change_labels(req: Request, issue_number: str, *, replace: bool) -> list:
     names, store = label_names(req), req.store
     with store.tx():
         issue = issue_row(store, req.repo, issue_number)
+        before = issue_json(req, issue)
         set_labels(store, req.repo, issue["id"], names, replace=replace)
         touch(store, issue["id"])
+        webhooks.changed(req, before, issue_json(req, issue_row(store, req.repo, issue_number)))
         return [label_json(req, label) for label in issue_labels(store, issue["id"])]
 
 
@@ -367,6 +373,7 @@ def remove_issue_label(req: Request, owner: str, repo: str, issue_number: str, n
     store = req.store
     with store.tx():
         issue = issue_row(store, req.repo, issue_number)
+        before = issue_json(req, issue)
         label = find_label(store, req.repo, name)
         removed = (
             label is not None
@@ -377,6 +384,7 @@ def remove_issue_label(req: Request, owner: str, repo: str, issue_number: str, n
         if not removed:
             raise ApiError(404, "Label does not exist")
         touch(store, issue["id"])
+        webhooks.changed(req, before, issue_json(req, issue_row(store, req.repo, issue_number)))
         return [label_json(req, label) for label in issue_labels(store, issue["id"])]
 
 
@@ -385,8 +393,10 @@ def remove_all_issue_labels(req: Request, owner: str, repo: str, issue_number: s
     store = req.store
     with store.tx():
         issue = issue_row(store, req.repo, issue_number)
+        before = issue_json(req, issue)
         store.db.execute("DELETE FROM issue_labels WHERE issue_id = ?", (issue["id"],))
         touch(store, issue["id"])
+        webhooks.changed(req, before, issue_json(req, issue_row(store, req.repo, issue_number)))
 
 
 @route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/assignees", permission="triage", status=201)
@@ -395,9 +405,12 @@ def add_assignees(req: Request, owner: str, repo: str, issue_number: str) -> dic
     users = assignable_users(req, string_list(data, "assignees"), strict=False)
     with store.tx():
         issue = issue_row(store, req.repo, issue_number)
+        before = issue_json(req, issue)
         set_assignees(store, issue["id"], users, replace=False)
         touch(store, issue["id"])
-        return issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+        return webhooks.changed(
+            req, before, issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+        )
 
 
 @route("DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/assignees", permission="triage")
@@ -406,10 +419,13 @@ def remove_assignees(req: Request, owner: str, repo: str, issue_number: str) -> 
     logins = string_list(data, "assignees")
     with store.tx():
         issue = issue_row(store, req.repo, issue_number)
+        before = issue_json(req, issue)
         store.db.execute(
             f"DELETE FROM issue_assignees WHERE issue_id = ? AND user_id IN "  # noqa: S608 - placeholders only
             f"(SELECT id FROM users WHERE login IN ({','.join('?' * len(logins))}))",
             (issue["id"], *logins),
         )
         touch(store, issue["id"])
-        return issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+        return webhooks.changed(
+            req, before, issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+        )

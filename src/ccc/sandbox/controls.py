@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ccc.sandbox.api_events import events_json
 from ccc.sandbox.routing import ApiError, Request, Response
+from ccc.sandbox.webhooks import events_json
 
 
 def handle_control(sandbox, req: Request) -> Response:
@@ -46,7 +46,7 @@ def set_faults(sandbox, req: Request) -> Response:
 
 
 def get_events(sandbox, req: Request) -> Response:
-    return Response(200, events_json(sandbox.store))
+    return Response(200, events_json(sandbox.store, req.base_url, req.arg("name")))
 
 
 def create_repo(sandbox, req: Request) -> Response:
