@@ -28,6 +28,7 @@ from ccc.sandbox import (
     api_labels,
     api_merges,
     api_pulls,
+    api_reviews,
     api_sub_issues,
     api_users,
     githttp,
@@ -44,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 # Route modules register their handlers when imported.
 ROUTE_MODULES = (api_users, api_labels, api_issues, api_sub_issues, api_comments, api_pulls, api_events, api_git)
-ROUTE_MODULES += (api_merges,)
+ROUTE_MODULES += (api_merges, api_reviews)
 
 API_PREFIX = "/api/v3"
 CONTROL_PREFIX = "/_sandbox"

@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS reviews (
 CREATE TABLE IF NOT EXISTS review_comments (
     id INTEGER PRIMARY KEY, review_id INTEGER NOT NULL, pull_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
     path TEXT NOT NULL, line INTEGER NOT NULL, side TEXT NOT NULL, body TEXT NOT NULL, commit_id TEXT NOT NULL,
-    diff_hunk TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+    diff_hunk TEXT NOT NULL, position INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 """
 
 # Tables emptied by a reset; users (and so tokens) survive it.
