@@ -217,7 +217,10 @@ def _submitted(req: Request, issue: sqlite3.Row, review: sqlite3.Row) -> dict:
     shown = review_json(req, review, issue["number"])
     if review["submitted_at"] is not None:
         pull = pull_json(req, issue)
-        webhooks.emit(req, "pull_request_review", {"action": "submitted", "review": shown, "pull_request": pull})
+        review_payload = {**shown, "state": shown["state"].lower()}  # webhooks spell the state in lower case
+        webhooks.emit(
+            req, "pull_request_review", {"action": "submitted", "review": review_payload, "pull_request": pull}
+        )
     return shown
 
 

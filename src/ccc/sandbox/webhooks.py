@@ -17,8 +17,14 @@ from ccc.sandbox.routing import Request
 from ccc.sandbox.store import Store
 
 MAX_PUSH_COMMITS = 20  # GitHub lists at most 20 commits in a push payload
-# Keys of the REST API's objects that webhook payloads do not carry (octokit's webhook schemas).
-REST_ONLY_ISSUE_KEYS = ("sub_issues_summary", "type", "closed_by")
+# Keys of the REST API's objects that webhook payloads do not carry (octokit's webhook schemas), by a key
+# that tells the kind of object: users, issues, labels, repositories.
+REST_ONLY_KEYS = (
+    ("login", ("user_view_type",)),
+    ("repository_url", ("sub_issues_summary", "type", "closed_by")),
+    ("color", ("archived_at", "archived_by")),
+    ("full_name", ("network_count", "subscribers_count")),
+)
 FULL_PULL_ONLY_KEYS = (
     "merged",
     "mergeable",
@@ -212,16 +218,14 @@ def _event_json(store: Store, api_url: str, row: sqlite3.Row, repos: dict[int, d
 
 
 def _webhook_shape(value):
-    """REST objects as webhook payloads carry them: users without `user_view_type`, issues without the
-    REST-only keys, repositories with `custom_properties`."""
+    """REST objects as webhook payloads carry them: without the REST-only keys, and repositories with
+    `custom_properties`."""
     if isinstance(value, list):
         return [_webhook_shape(item) for item in value]
     if not isinstance(value, dict):
         return value
-    shaped = {key: _webhook_shape(item) for key, item in value.items() if key != "user_view_type"}
-    if "repository_url" in shaped:  # an issue
-        for key in REST_ONLY_ISSUE_KEYS:
-            shaped.pop(key, None)
-    if "full_name" in shaped and "owner" in shaped:  # a repository
+    dropped = {key for marker, keys in REST_ONLY_KEYS if marker in value for key in keys}
+    shaped = {key: _webhook_shape(item) for key, item in value.items() if key not in dropped}
+    if "full_name" in shaped:
         shaped.setdefault("custom_properties", {})
     return shaped
