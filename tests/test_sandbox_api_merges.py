@@ -217,3 +217,51 @@ def test_a_merged_pull_cannot_be_reopened(repo, clone):
         pull.edit(state="open")
     assert caught.value.status == 422
     assert repo.get_pull(pull.number).state == "closed"
+
+
+# -- repository settings: https://docs.github.com/en/rest/repos/repos#update-a-repository ---------------
+# (delete_branch_on_merge; allow_merge_commit/allow_squash_merge/allow_rebase_merge). GitHub retargets open
+# pull requests based on a head branch that a merge deleted to the merged pull's base:
+# https://github.blog/changelog/2020-05-19-pull-request-retargeting/
+
+
+def set_repository(sandbox, **settings) -> None:
+    answer = api_call(sandbox, "PATCH", "/repos/acme/widgets", body=settings)
+    if answer.status == 404:
+        pytest.skip("PATCH /repos/{owner}/{repo} comes with the sandbox's repository settings (issue #11 item 5)")
+    assert answer.status == 200, answer.body
+
+
+def test_the_head_branch_stays_after_a_merge_by_default(repo, clone):
+    open_pull(repo, clone, base="main").merge()
+    assert repo.get_git_ref("heads/feature").object.sha
+
+
+def test_a_merge_deletes_the_head_when_the_repository_says_so_and_retargets_pulls_based_on_it(sandbox, repo, clone):
+    set_repository(sandbox, delete_branch_on_merge=True)
+    first = open_pull(repo, clone, base="main")
+    clone.git("checkout", "-q", "-B", "stacked", "feature")
+    clone.commit({"stacked.txt": "on top\n"}, "stacked work", push="stacked")
+    stacked = repo.create_pull(title="Stacked", body="", head="stacked", base="feature")
+
+    first.merge()
+
+    assert "refs/heads/feature" not in [ref.ref for ref in repo.get_git_matching_refs("heads/")]
+    assert repo.get_pull(stacked.number).base.ref == "main"
+    deletion = [e["payload"] for e in sandbox.events("push") if e["payload"]["deleted"]]
+    assert [payload["ref"] for payload in deletion] == ["refs/heads/feature"]
+    [retarget] = [e["payload"] for e in sandbox.events("pull_request") if e["action"] == "edited"]
+    assert (retarget["number"], retarget["changes"]["base"]["ref"]["from"]) == (stacked.number, "feature")
+
+
+def test_a_merge_method_the_repository_disallows_is_refused_with_405(sandbox, repo, clone):
+    set_repository(sandbox, allow_merge_commit=False, allow_rebase_merge=False)
+    open_pull(repo, clone, base="main")
+    for method, message in (
+        ("merge", "Merge commits are not allowed on this repository."),
+        ("rebase", "Rebase merges are not allowed on this repository."),
+    ):
+        answer = api_call(sandbox, "PUT", "/repos/acme/widgets/pulls/1/merge", body={"merge_method": method})
+        assert (answer.status, answer.body["message"]) == (405, message)
+    answer = api_call(sandbox, "PUT", "/repos/acme/widgets/pulls/1/merge", body={"merge_method": "squash"})
+    assert answer.status == 200
