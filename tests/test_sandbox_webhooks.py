@@ -167,3 +167,22 @@ def test_the_newest_event_of_a_kind_is_written_as_an_event_file_for_act(sandbox,
     assert [event["type"] for event in sandbox.events("issue_comment")] == ["issue_comment"]
     with pytest.raises(Exception, match="no pull_request event"):
         sandbox.write_event(tmp_path / "none.json", "pull_request")
+
+
+def test_refs_written_through_the_git_data_api_are_pushes_and_claim_refs_are_not(sandbox, repo):
+    main = repo.get_git_ref("heads/main").object.sha
+    tip = repo.get_git_commit(main)
+    newer = repo.create_git_commit("via the API", tip.tree, [tip])
+    repo.create_git_ref("refs/heads/api-branch", main)
+    repo.get_git_ref("heads/api-branch").edit(newer.sha)
+    repo.create_git_ref("refs/ccc/claims/1", newer.sha)
+    repo.get_git_ref("heads/api-branch").delete()
+
+    pushes = sandbox.events("push")
+    assert [(p["created"], p["deleted"], p["before"], p["after"]) for p in (e["payload"] for e in pushes)] == [
+        (True, False, "0" * 40, main),
+        (False, False, main, newer.sha),
+        (False, True, newer.sha, "0" * 40),
+    ]
+    for event in pushes:
+        validate(event)

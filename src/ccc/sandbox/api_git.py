@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 from urllib.parse import quote
 
+from ccc.sandbox import webhooks
 from ccc.sandbox.gitrepo import GitRepo, now_iso, to_git_date
 from ccc.sandbox.routing import ApiError, Request, Response, route
 
@@ -249,6 +250,7 @@ def create_ref(req: Request, owner: str, repo: str) -> dict:
         raise ApiError(422, "Object does not exist")
     if not git.create_ref(name, sha):
         raise ApiError(422, _why_create_failed(git, name))
+    webhooks.ref_changed(req, name, None, sha)
     return ref_json(req, name, sha, kind)
 
 
@@ -279,6 +281,7 @@ def update_ref(req: Request, owner: str, repo: str, ref: str) -> dict:
         if not force and not git.is_ancestor(current, sha):
             raise ApiError(422, "Update is not a fast forward")
         if git.update_ref(name, sha, current):
+            webhooks.ref_changed(req, name, current, sha)
             return ref_json(req, name, sha, kind)
     raise ApiError(422, "Reference cannot be updated")
 
@@ -292,6 +295,7 @@ def delete_ref(req: Request, owner: str, repo: str, ref: str) -> Response:
         if current is None:
             raise ApiError(422, "Reference does not exist")
         if git.delete_ref(name, current):
+            webhooks.ref_changed(req, name, current, None)
             return Response(status=204)
     raise ApiError(422, "Reference cannot be updated")
 

@@ -116,6 +116,11 @@ def pushed(req: Request, repo: Repo, before: dict[str, str], after: dict[str, st
                 _synchronize(req, ref.removeprefix("refs/heads/"), old, new)
 
 
+def ref_changed(req: Request, ref: str, old: str | None, new: str | None) -> None:
+    """A ref written through the git data API: GitHub sends the same events as for a push."""
+    pushed(req, req.repo, {ref: old} if old else {}, {ref: new} if new else {})
+
+
 def push_payload(req: Request, repo: Repo, ref: str, old: str | None, new: str | None) -> dict:
     from ccc.sandbox.gitrepo import ZERO_SHA
 
