@@ -70,6 +70,7 @@ def test_a_clean_pull_is_mergeable_and_a_merge_commit_joins_head_into_base(repo,
         status.sha,
     )
     assert merged.merged_at is not None and merged.head.sha == head
+    assert repo.get_issue(pull.number).raw_data["pull_request"]["merged_at"] == merged.raw_data["merged_at"]
     assert merged.is_merged()
     github_schema("PullRequest").model_validate(merged.raw_data)
 

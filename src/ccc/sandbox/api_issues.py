@@ -89,7 +89,10 @@ def issue_json(req: Request, issue: sqlite3.Row) -> dict:
         "state_reason": issue["state_reason"],
     }
     if issue["is_pull"]:
-        pull = store.row("SELECT draft FROM pulls WHERE issue_id = ?", issue["id"])
+        pull = store.row(
+            "SELECT draft, merged_at FROM pulls LEFT JOIN merges ON merges.pull_id = pulls.id WHERE issue_id = ?",
+            issue["id"],
+        )
         pull_url = f"{api}/repos/{repo.full_name}/pulls/{number}"
         data["draft"] = bool(pull["draft"])
         data["pull_request"] = {
@@ -97,7 +100,7 @@ def issue_json(req: Request, issue: sqlite3.Row) -> dict:
             "html_url": html,
             "diff_url": f"{html}.diff",
             "patch_url": f"{html}.patch",
-            "merged_at": None,
+            "merged_at": pull["merged_at"],
         }
     return data
 
