@@ -20,7 +20,7 @@ from ccc.sandbox.api_issues import (
 )
 from ccc.sandbox.api_labels import label_json
 from ccc.sandbox.paging import paginate
-from ccc.sandbox.records import node_id, now_iso, web_root
+from ccc.sandbox.records import node_id, web_root
 from ccc.sandbox.routing import ApiError, Request, Response, route, validation_failed
 
 
@@ -139,22 +139,9 @@ def merge_state(req: Request, pull: sqlite3.Row, issue: sqlite3.Row, head: str, 
         return {**state, "mergeable": None, "rebaseable": None, "mergeable_state": "unknown"}
     mergeable = merging.merged_tree(req.repo.git, base, head) is not None
     if mergeable:
-        state["merge_commit_sha"] = test_merge_commit(req.repo.git, base, head)
+        state["merge_commit_sha"] = merging.trial_merge_commit(req.repo.git, base, head)
     mergeable_state = "draft" if pull["draft"] else ("clean" if mergeable else "dirty")
     return {**state, "mergeable": mergeable, "rebaseable": mergeable, "mergeable_state": mergeable_state}
-
-
-def test_merge_commit(git, base: str, head: str) -> str:
-    """The commit GitHub keeps at refs/pull/N/merge to test the merge (made once per base and head)."""
-    key = (str(git.path), base, head)
-    if key not in TEST_MERGES:
-        tree = merging.merged_tree(git, base, head)
-        committer = {**merging.GITHUB_COMMITTER, "date": now_iso()}
-        TEST_MERGES[key] = git.create_commit(tree, [base, head], f"Merge {head} into {base}", committer, committer)
-    return TEST_MERGES[key]
-
-
-TEST_MERGES: dict[tuple[str, str, str], str] = {}
 
 
 def change_counts(req: Request, head: str, base: str, *, detail: bool) -> dict:

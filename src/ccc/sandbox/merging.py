@@ -48,6 +48,25 @@ def _merged_tree(path: str, base_sha: str, head_sha: str) -> str | None:
     return result.stdout.decode().split("\n", 1)[0].strip()
 
 
+def trial_merge_commit(git: GitRepo, base_sha: str, head_sha: str) -> str:
+    """The commit GitHub keeps at refs/pull/N/merge to test a clean merge (made once per base and head)."""
+    return _trial_merge_commit(str(git.path), base_sha, head_sha)
+
+
+@lru_cache(maxsize=4096)
+def _trial_merge_commit(path: str, base_sha: str, head_sha: str) -> str:
+    git = GitRepo(path)
+    committer = {**GITHUB_COMMITTER, "date": now_iso()}
+    message = f"Merge {head_sha} into {base_sha}"
+    return git.create_commit(merged_tree(git, base_sha, head_sha), [base_sha, head_sha], message, committer, committer)
+
+
+def forget() -> None:
+    """Drop the cached merges: after a reset the same path and shas may name a repository without them."""
+    _merged_tree.cache_clear()
+    _trial_merge_commit.cache_clear()
+
+
 def commits_between(git: GitRepo, base_sha: str, head_sha: str) -> list[str]:
     """The pull request's commits (on head, not on base), oldest first."""
     listing = git.run("rev-list", "--reverse", "--no-merges", f"{base_sha}..{head_sha}").stdout.decode()

@@ -32,6 +32,7 @@ from ccc.sandbox import (
     api_sub_issues,
     api_users,
     githttp,
+    merging,
 )
 from ccc.sandbox.controls import handle_control
 from ccc.sandbox.faults import Faults, Rule
@@ -95,6 +96,7 @@ class Sandbox:
         self.stats.reset()
         self.limits.reset()
         self.faults.replace([], 0, self.store)
+        merging.forget()
         self.seed()
         self.save()
 
