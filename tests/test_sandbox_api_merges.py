@@ -42,7 +42,7 @@ def main_tip(repo) -> str:
     return repo.get_git_ref("heads/main").object.sha
 
 
-def test_a_clean_pull_is_mergeable_and_a_merge_commit_joins_head_into_base(repo, clone):
+def test_a_clean_pull_is_mergeable_and_a_merge_commit_joins_head_into_base(sandbox, repo, clone):
     pull = open_pull(repo, clone, base="main")
     before, head = main_tip(repo), pull.head.sha
     assert pull.mergeable is None  # the create answer comes before GitHub's background computation
@@ -72,6 +72,8 @@ def test_a_clean_pull_is_mergeable_and_a_merge_commit_joins_head_into_base(repo,
     assert merged.merged_at is not None and merged.head.sha == head
     assert repo.get_issue(pull.number).raw_data["pull_request"]["merged_at"] == merged.raw_data["merged_at"]
     assert merged.is_merged()
+    events = api_call(sandbox, "GET", "/repos/acme/widgets/issues/1/events").body
+    assert [(e["event"], e["commit_id"]) for e in events] == [("merged", status.sha), ("closed", status.sha)]
     github_schema("PullRequest").model_validate(merged.raw_data)
 
 
@@ -228,8 +230,6 @@ def test_a_merged_pull_cannot_be_reopened(repo, clone):
 
 def set_repository(sandbox, **settings) -> None:
     answer = api_call(sandbox, "PATCH", "/repos/acme/widgets", body=settings)
-    if answer.status == 404:
-        pytest.skip("PATCH /repos/{owner}/{repo} comes with the sandbox's repository settings (issue #11 item 5)")
     assert answer.status == 200, answer.body
 
 

@@ -133,3 +133,16 @@ def test_a_pending_review_is_seen_only_by_its_author_until_it_is_submitted(sandb
     )
     assert (submitted.status, submitted.body["state"]) == (200, "COMMENTED")
     assert [c.body for c in pull.get_review_comments()] == ["draft thought"]
+
+
+def test_the_actions_token_may_not_approve_when_the_repository_forbids_it(sandbox, pull):
+    """https://docs.github.com/en/rest/actions/permissions#set-default-workflow-permissions-for-a-repository"""
+    setting = {"can_approve_pull_request_reviews": False}
+    assert api_call(sandbox, "PUT", "/repos/acme/widgets/actions/permissions/workflow", body=setting).status == 204
+    body = {"event": "APPROVE", "body": "ok"}
+    answer = api_call(sandbox, "POST", reviews_path(), login="github-actions[bot]", body=body)
+    assert (answer.status, answer.body["message"]) == (
+        403,
+        "GitHub Actions is not permitted to create or approve pull requests.",
+    )
+    assert api_call(sandbox, "POST", reviews_path(), login="outside-reader", body=body).status == 200

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from ccc.sandbox import merging, webhooks
+from ccc.sandbox import issue_events, merging, webhooks
 from ccc.sandbox.api_issues import issue_json, issue_row, state_change, update_columns
 from ccc.sandbox.api_pulls import branch_tip, pull_json, pull_row
+from ccc.sandbox.api_repo_settings import repo_settings
 from ccc.sandbox.merging import Person
 from ccc.sandbox.records import now_iso
 from ccc.sandbox.routing import ApiError, Request, route, validation_failed
@@ -30,11 +31,6 @@ METHOD_SETTINGS = {
 NOT_MERGEABLE = "Pull Request is not mergeable"
 
 
-def repo_setting(repo, name: str, default: bool) -> bool:
-    """A repository setting, when the repository record has it (else GitHub's default)."""
-    return bool(getattr(repo, name, default))
-
-
 @route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/merge", status=204)
 def check_merged(req: Request, owner: str, repo: str, pull_number: str) -> None:
     pull = pull_row(req, issue_row(req.store, req.repo, pull_number))
@@ -49,7 +45,7 @@ def merge_pull(req: Request, owner: str, repo: str, pull_number: str) -> dict:
     if method not in merging.MERGE_METHODS:
         raise validation_failed("PullRequest", "merge_method", "invalid")
     setting, refusal = METHOD_SETTINGS[method]
-    if not repo_setting(req.repo, setting, True):
+    if not repo_settings(req.store, req.repo)[setting]:
         raise ApiError(405, refusal)
     with store.tx():
         issue = issue_row(store, req.repo, pull_number)
@@ -100,13 +96,14 @@ def _record_merge(req: Request, issue: sqlite3.Row, pull: sqlite3.Row, sha: str,
         (pull["id"], sha, req.user.id, now_iso()),
     )
     update_columns(store, issue["id"], state_change(req, issue, {"state": "closed"}) | {"state_reason": None})
+    issue_events.merged(store, issue, req.user.id, sha)
     req.context.pop("branch_tips", None)  # the base branch moved
     webhooks.emit(req, "push", push)
     closed = pull_json(req, issue_row(store, req.repo, issue["number"]))
     webhooks.emit(req, "pull_request", {"action": "closed", "number": issue["number"], "pull_request": closed})
     if pull["base_ref"] == req.repo.default_branch:
         _close_linked_issues(req, issue)
-    if repo_setting(req.repo, "delete_branch_on_merge", False):
+    if repo_settings(store, req.repo)["delete_branch_on_merge"]:
         _delete_head(req, pull, head)
 
 
@@ -115,10 +112,12 @@ def _close_linked_issues(req: Request, pull_issue: sqlite3.Row) -> None:
         found = req.store.row("SELECT * FROM issues WHERE repo_id = ? AND number = ?", req.repo.id, number)
         if found is None or found["is_pull"] or found["state"] != "open":
             continue
-        before = issue_json(req, found)
-        update_columns(
-            req.store, found["id"], state_change(req, found, {"state": "closed", "state_reason": "completed"})
+        before, changes = (
+            issue_json(req, found),
+            state_change(req, found, {"state": "closed", "state_reason": "completed"}),
         )
+        update_columns(req.store, found["id"], changes)
+        issue_events.columns_changed(req.store, found, req.user.id, changes)
         webhooks.changed(req, before, issue_json(req, issue_row(req.store, req.repo, number)))
 
 

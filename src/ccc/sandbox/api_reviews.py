@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ccc.sandbox import webhooks
 from ccc.sandbox.api_issues import issue_row, reactions
 from ccc.sandbox.api_pulls import pull_json, pull_row, pull_tips
+from ccc.sandbox.api_repo_settings import check_actions_may_create_pulls
 from ccc.sandbox.paging import paginate
 from ccc.sandbox.records import node_id, now_iso, web_root
 from ccc.sandbox.routing import ApiError, Request, Response, route, validation_failed
@@ -171,6 +172,8 @@ def _check_event(req: Request, issue: sqlite3.Row, event: object, body: str, has
         raise validation_failed("PullRequestReview", "event", "invalid")
     if issue["user_id"] == req.user.id and event in OWN_PULL_REFUSALS:
         raise unprocessable(OWN_PULL_REFUSALS[event])
+    if event == "APPROVE":
+        check_actions_may_create_pulls(req)  # the repository's "create and approve pull requests" setting
     if not body.strip() and (event == "REQUEST_CHANGES" or (event == "COMMENT" and not has_comments)):
         raise unprocessable("Body can't be blank")  # GitHub: body is required for these events
     return EVENT_STATES[event]
