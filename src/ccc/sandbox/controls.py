@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ccc.sandbox.api_actions import put_runners
-from ccc.sandbox.api_events import events_json
 from ccc.sandbox.consistency import Lag
 from ccc.sandbox.routing import ApiError, Request, Response
+from ccc.sandbox.webhooks import events_json
 
 
 def handle_control(sandbox, req: Request) -> Response:
@@ -67,7 +67,7 @@ def set_lag(sandbox, req: Request) -> Response:
 
 
 def get_events(sandbox, req: Request) -> Response:
-    return Response(200, events_json(sandbox.store))
+    return Response(200, events_json(sandbox.store, req.base_url, req.arg("name")))
 
 
 def create_repo(sandbox, req: Request) -> Response:

@@ -28,12 +28,15 @@ from ccc.sandbox import (
     api_issue_events,
     api_issues,
     api_labels,
+    api_merges,
     api_pulls,
     api_repo_settings,
+    api_reviews,
     api_sub_issues,
     api_users,
     githttp,
     html,
+    merging,
 )
 from ccc.sandbox.consistency import Consistency
 from ccc.sandbox.controls import handle_control
@@ -59,6 +62,8 @@ ROUTE_MODULES = (
     api_events,
     api_git,
     api_repo_settings,
+    api_merges,
+    api_reviews,
     api_actions,
 )
 
@@ -122,6 +127,7 @@ class Sandbox:
         self.stats.reset()
         self.limits.reset()
         self.faults.replace([], 0)
+        merging.forget()
         self.seed()
         self.consistency.configure(self.settings.profile.lag, 0, self.store)
         self.save()
