@@ -15,6 +15,7 @@ from pathlib import Path
 from ccc.actions_io import annotate, append_summary, set_output
 from ccc.agents.claude_code import DEFAULT_ALLOWED_TOOLS, ClaudeCodeSettings
 from ccc.errors import InputError
+from ccc.isolation.confine import MODEL_API_HOST, IsolationSettings
 from ccc.protocol.states import Labels
 from ccc.render import render
 from ccc.worker.masking import Masker, MaskingFilter
@@ -109,6 +110,17 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     _option(p, "--test-command", "shell command run after the agent; the task fails if it fails")
     _option(p, "--pass-env", "comma-separated variables the agent may see (e.g. its API key)", default="")
     _option(p, "--pass-token", "give the agent GITHUB_TOKEN and GH_TOKEN too", action="store_true")
+    _option(
+        p,
+        "--isolation",
+        "bwrap (confine the agent with bubblewrap) or none (an explicit, loudly logged opt-out; macOS)",
+        default="bwrap",
+    )
+    _option(p, "--network", "the confined agent's network: allowlist, none or host", default="allowlist")
+    _option(p, "--allow-domains", "comma-separated hosts the agent may reach besides the model API", default="")
+    _option(p, "--read-only-paths", "comma-separated toolchain directories the confined agent may read", default="")
+    _option(p, "--allow-workflow-changes", "let the agent's commit change .github/workflows/", action="store_true")
+    _option(p, "--max-change-bytes", "refuse a commit whose changed files hold more", type=int, default=10_000_000)
     _option(p, "--max-tasks", "tasks per run (default 1 with --once, no limit with --loop)", type=int)
     _option(p, "--timeout-minutes", "kill the agent's process group after this long", type=float, default=60.0)
     _option(p, "--lease-minutes", "claim lease, renewed by a heartbeat every third of it", type=float, default=10.0)
@@ -199,6 +211,14 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str] = os.environ)
         template_dir=Path(args.template_dir) if args.template_dir else None,
         agent_env=split_list(args.pass_env),
         pass_token=args.pass_token,
+        isolation=IsolationSettings(
+            mode=args.isolation,
+            network=args.network,
+            allow_domains=(MODEL_API_HOST, *split_list(args.allow_domains)),
+            read_only=tuple(Path(path) for path in split_list(args.read_only_paths)),
+        ),
+        allow_workflow_changes=args.allow_workflow_changes,
+        max_change_bytes=int(args.max_change_bytes),
         max_tasks=max_tasks,
         timeout=timedelta(minutes=float(args.timeout_minutes)),
         lease=timedelta(minutes=float(args.lease_minutes)),
