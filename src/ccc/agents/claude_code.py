@@ -99,7 +99,7 @@ class ClaudeCodeSettings:
         found = shutil.which(self.executable)
         if not found:
             raise InputError(MISSING_CLI.format(executable=self.executable))
-        return found
+        return os.path.realpath(found)  # the file itself: a confined agent sees its package, not the symlinks
 
 
 def build_command(prompt: str, settings: ClaudeCodeSettings) -> list[str]:
@@ -157,8 +157,9 @@ def model_api(settings: ClaudeCodeSettings) -> ModelApi:
 
 def keyless(settings: ClaudeCodeSettings, base_url: str) -> ClaudeCodeSettings:
     """The settings the confined CLI sees: a placeholder credential, and the proxy as its API."""
-    placeholder = {"api_key" if settings.api_key else "oauth_token": PLACEHOLDER_CREDENTIAL}
-    return replace(settings, api_key=None, oauth_token=None, base_url=base_url, **placeholder)
+    credentials = {"api_key": None, "oauth_token": None}
+    credentials["api_key" if settings.api_key else "oauth_token"] = PLACEHOLDER_CREDENTIAL
+    return replace(settings, base_url=base_url, **credentials)
 
 
 def run_claude_code(
