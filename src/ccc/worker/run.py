@@ -35,6 +35,7 @@ from ccc.worker.queue import Trust, WorkQueue
 from ccc.worker.result import Status, TaskResult, WorkerResult, overall
 from ccc.worker.settings import WorkerSettings
 from ccc.worker.task import AttemptFailed, Task, branch_name
+from ccc.worker.treecheck import TreePolicy
 from ccc.worker.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,11 @@ class Worker:
             root=settings.workdir,
             masker=self.mask,
             checkout=settings.checkout,
+            policy=TreePolicy(
+                secrets=settings.secrets,
+                allow_workflow_changes=settings.allow_workflow_changes,
+                max_change_bytes=settings.max_change_bytes,
+            ),
         )
         pr_client = client
         if settings.pr_token:
