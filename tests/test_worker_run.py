@@ -58,7 +58,8 @@ def test_a_ready_issue_is_delivered_as_one_pr_with_the_original_comment_formats(
     assert labels_of(repo, number) == {"cc01", "completed", "ready-for-review"}
     claim_comment, progress, done = comments_of(repo, number)
     assert claim_comment.startswith("Task claimed by CC01\nStarted: ")
-    assert progress.startswith("Progress Update:\n- Read the task for #1\n- Wrote hello.txt")
+    # The agent's "#1" is shown, but defused: agent text references no issue (see ccc.untrusted).
+    assert progress.startswith("Progress Update:\n- Read the task for #\u200b1\n- Wrote hello.txt")
     assert done.startswith(f"Task completed!\nPR: #{task.pr}\nAll tests passing")
     pulls = list(repo.get_pulls(state="all"))
     assert [p.number for p in pulls] == [task.pr]
