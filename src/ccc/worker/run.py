@@ -57,7 +57,7 @@ def run(
     client = client or connect_client(settings, settings.token)
     worker = Worker(settings, client)
     started = time.monotonic()
-    result = WorkerResult(worker=settings.worker, status=Status.IDLE)
+    result = WorkerResult(worker=settings.worker, status=Status.IDLE, isolation=settings.isolation.mode)
     idle_polls = 0
     try:
         while True:
