@@ -201,6 +201,17 @@ def test_two_hundred_kilobytes_of_progress_still_deliver_under_the_body_limit(sa
     assert all(len(comment) <= 65_536 for comment in comments_of(repo, number))
 
 
+def test_a_token_the_agent_was_given_is_refused_in_its_commit_and_nothing_is_pushed(sandbox, repo, tmp_path):
+    result, number = attack(sandbox, repo, tmp_path, "--leak", "GITHUB_TOKEN", pass_token=True)
+    [task] = result.tasks
+    assert task.status is Status.FAILED
+    # The attacker's findings hold the raw token from its environment, leak.txt the base64 form: both refused.
+    assert task.reason == "findings.txt holds a secret value (a token or key the worker knows)"
+    assert branches(sandbox) == ["main"]  # not even the failed attempt's branch
+    assert "findings.txt holds a secret value" in comments_of(repo, number)[-1]
+    assert_no_token_public(sandbox, repo, sandbox.token(BOT))
+
+
 def test_a_sigkilled_worker_leaves_no_agent_process(sandbox, repo, tmp_path):
     repo.create_issue(title="Innocent task", body="do it", labels=["cc01"])
     worker = worker_process(sandbox, tmp_path, "w2", "--command", attacker("--sleep", "321.5"))

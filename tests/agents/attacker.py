@@ -7,6 +7,7 @@ so the tests read what the agent could and could not do from the pull request's 
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import socket
 import subprocess
@@ -98,6 +99,7 @@ def main() -> int:
     parser.add_argument("--say", action="append", default=[], help="a progress line")
     parser.add_argument("--progress-bytes", type=int, default=0)
     parser.add_argument("--sleep", type=float, default=0)
+    parser.add_argument("--leak", metavar="VARIABLE", help="write the variable's value, base64-encoded, to a file")
     args = parser.parse_args()
 
     note("env", " ".join(f"{k}={v}" for k, v in sorted(os.environ.items())))
@@ -113,6 +115,8 @@ def main() -> int:
     for target in args.proxy:
         host, port = target.rsplit(":", 1)
         via_proxy(host, int(port))
+    if args.leak:
+        Path("leak.txt").write_text(base64.b64encode(os.environ.get(args.leak, "").encode()).decode())
     if args.plant_git:
         plant_git(args.plant_git)
     with open(os.environ["CCC_PROGRESS_FILE"], "a", encoding="utf-8") as progress:

@@ -7,7 +7,7 @@ Refused: symlinks that point out of the tree, nested git repositories, changes u
 from __future__ import annotations
 
 import base64
-import posixpath
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +56,7 @@ def check(changes: list[Change], tree: Path, git: Callable[..., str], policy: Tr
     for change in kept:
         if change.mode == GITLINK:
             raise TreeRefused(f"the agent added a nested git repository at {change.path}")
-        if change.mode == SYMLINK and _leaves_tree(change.path, git("cat-file", "blob", change.blob)):
+        if change.mode == SYMLINK and _leaves_tree(tree, change.path, git("cat-file", "blob", change.blob)):
             raise TreeRefused(f"the agent added a symlink leaving the work tree: {change.path}")
     total = sum((tree / change.path).lstat().st_size for change in kept)
     if total > policy.max_change_bytes:
@@ -70,11 +70,12 @@ def check(changes: list[Change], tree: Path, git: Callable[..., str], policy: Tr
             raise TreeRefused(f"{change.path} holds a secret value (a token or key the worker knows)")
 
 
-def _leaves_tree(path: str, target: str) -> bool:
+def _leaves_tree(tree: Path, path: str, target: str) -> bool:
+    """Absolute targets, and relative ones that resolve outside through the tree's real symlinks."""
     if target.startswith("/"):
         return True
-    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
-    return resolved == ".." or resolved.startswith("../")
+    root = os.path.realpath(tree)
+    return os.path.commonpath([root, os.path.realpath(tree / path)]) != root
 
 
 def secret_forms(secrets: tuple[str, ...]) -> set[bytes]:
