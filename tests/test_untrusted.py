@@ -12,7 +12,8 @@ def test_mentions_and_team_mentions_no_longer_notify():
 def test_closing_keywords_and_references_no_longer_link_or_close():
     text = neutralise("Fixes #2, closes: https://github.com/a/b/issues/3, resolved acme/x#4, GH-5")
     assert text == (
-        f"F{ZWSP}ixes #{ZWSP}2, c{ZWSP}loses: https://github.com/a/b/issues/3, r{ZWSP}esolved acme/x#{ZWSP}4, GH-{ZWSP}5"
+        f"F{ZWSP}ixes #{ZWSP}2, c{ZWSP}loses: https://github.com/a/b/issues/3, "
+        f"r{ZWSP}esolved acme/x#{ZWSP}4, GH-{ZWSP}5"
     )
 
 

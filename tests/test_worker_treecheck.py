@@ -10,7 +10,7 @@ import pytest
 from ccc.worker.masking import Masker
 from ccc.worker.treecheck import TreePolicy, TreeRefused
 from ccc.worker.workspace import Workspace
-from worker_support import BOT
+from worker_support import BOT, git
 
 SECRET = "ghs_secretvalue_the_worker_knows_1234"
 
@@ -89,7 +89,8 @@ def test_a_nested_git_repository_is_refused(workspace, tree):
     nested = tree / "vendor"
     nested.mkdir()
     (nested / "f").write_text("x")
-    os.system(f"git -C {nested} init -q && git -C {nested} -c user.name=a -c user.email=a@b add f >/dev/null")
-    os.system(f"git -C {nested} -c user.name=a -c user.email=a@b commit -qm m")
+    git("init", "-q", cwd=nested)
+    git("add", "f", cwd=nested)
+    git("commit", "-qm", "m", cwd=nested)
     with pytest.raises(TreeRefused, match="nested git repository at vendor"):
         commit(workspace, tree)
