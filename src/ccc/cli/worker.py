@@ -41,10 +41,11 @@ git ref, run the agent command on it in a fresh work tree, and deliver a pull re
 Every option can also be set with the environment variable named after it (e.g. --max-tasks is
 CCC_MAX_TASKS); flags win. Tokens are read only from environment variables (--token-env).
 
-The agent command runs with `sh -c` in the work tree, in its own process group, with a clean
-environment: PATH, HOME, locale, CCC_PROMPT_FILE, CCC_ISSUE_NUMBER, CCC_ISSUE_TITLE, CCC_BRANCH,
-CCC_WORKDIR, CCC_PROGRESS_FILE, plus --pass-env names; no GitHub token unless --pass-token.
-Lines it appends to $CCC_PROGRESS_FILE appear on the issue as one progress comment.
+The agent command runs with `sh -c` in the work tree, confined by bubblewrap (--isolation bwrap: its
+own namespaces, only its tree writable, network only through the --allow-domains proxy; see
+docs/security.md), with a clean environment: PATH, HOME, locale, CCC_PROMPT_FILE, CCC_ISSUE_NUMBER,
+CCC_ISSUE_TITLE, CCC_BRANCH, CCC_WORKDIR, CCC_PROGRESS_FILE, plus --pass-env names; no GitHub token
+unless --pass-token. Lines it appends to $CCC_PROGRESS_FILE appear on the issue, neutralised.
 """
 
 EPILOG = """\
