@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
+from ccc.agents.logtail import tail_of
 from ccc.agents.proctree import kill_process_tree
 from ccc.agents.progress import Progress
 from ccc.agents.report import AgentReport, Outcome, Stop, build_report
@@ -38,7 +39,6 @@ PLACEHOLDER_CREDENTIAL = "ccc-isolated-the-worker-adds-the-key"
 MAX_PROMPT_BYTES = 128 * 1024 - 1
 # How long the CLI gets to stop its tools and exit after SIGTERM before everything left is killed.
 TERMINATE_GRACE_SECONDS = 5.0
-LOG_TAIL_CHARS = 4000
 # How often the wait for the next stream line looks at the clock and the stop request.
 POLL_SECONDS = 0.25
 
@@ -213,7 +213,7 @@ def run_claude_code(
             raise
         exit_code = process.wait()
         wall_seconds = time.monotonic() - started
-        log_tail = _tail(stderr)
+        log_tail = tail_of(stderr)
     state = watch.parser.state
     return build_report(state, exit_code=exit_code, wall_seconds=wall_seconds, stop=stop, log_tail=log_tail)
 
@@ -274,9 +274,3 @@ def _line_queue(stream: IO[bytes] | None) -> queue.Queue[str | None]:
 
     threading.Thread(target=pump, name="claude-stream", daemon=True).start()
     return lines
-
-
-def _tail(stream: IO[bytes]) -> str:
-    size = stream.seek(0, os.SEEK_END)
-    stream.seek(max(0, size - LOG_TAIL_CHARS))
-    return stream.read().decode("utf-8", errors="replace")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ccc.agents.claude_code import ClaudeCodeSettings, model_api, run_claude_code
+from ccc.agents.logtail import tail
 from ccc.agents.proctree import kill_process_tree
 from ccc.agents.progress import Progress
 from ccc.isolation.confine import Confinement, ModelApi
@@ -25,8 +26,6 @@ from ccc.isolation.confine import Confinement, ModelApi
 # What a shell and common tools need; everything else in the worker's environment stays out.
 BASE_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "TERM", "USER", "LOGNAME", "SHELL")
 KILL_GRACE_SECONDS = 3.0
-TAIL_LINES = 40
-TAIL_CHARS = 4000
 
 
 @dataclass(frozen=True)
@@ -126,14 +125,6 @@ def run_command(
             on_tick()
     exit_code = None if (timed_out or stopped) else proc.returncode
     return CommandRun(exit_code, timed_out, stopped, time.monotonic() - started, tail(log_path))
-
-
-def tail(path: Path) -> str:
-    try:
-        text = path.read_bytes()[-TAIL_CHARS * 2 :].decode(errors="replace")
-    except FileNotFoundError:
-        return ""
-    return "\n".join(text.splitlines()[-TAIL_LINES:])[-TAIL_CHARS:]
 
 
 # -- the agent interface -----------------------------------------------------------------------------
