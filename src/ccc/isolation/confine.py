@@ -133,6 +133,8 @@ class Confinement:
     def __exit__(self, *exc: object) -> None:
         for service in self._services:
             service.close()
+        self._services.clear()
+        self._sockets.clear()
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
 
@@ -157,7 +159,7 @@ class Confinement:
         command = list(argv)
         if self._sockets:
             pairs = [f"{port}=/run/ccc/{port}.sock" for port in self._sockets]
-            command = [str(BASE_PYTHON), f"{RUN_DIR}/forward.py", *pairs, "--", *command]
+            command = [str(BASE_PYTHON), "-I", "-S", f"{RUN_DIR}/forward.py", *pairs, "--", *command]
             proxy = f"http://127.0.0.1:{EGRESS_PORT}"
             env |= {"HTTPS_PROXY": proxy, "https_proxy": proxy, "NO_PROXY": "127.0.0.1,localhost"}
             env |= {"no_proxy": "127.0.0.1,localhost"}

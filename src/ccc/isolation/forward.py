@@ -4,8 +4,8 @@ Standard library only, and no ccc imports: it runs with the bare interpreter, wi
 Usage: python3 forward.py PORT=SOCKET [PORT=SOCKET ...] -- COMMAND [ARG ...]; exits with the command's status.
 """
 
+import os
 import socket
-import subprocess
 import sys
 import threading
 
@@ -43,11 +43,23 @@ def serve(server: socket.socket, path: str) -> None:
 
 def main(argv: list[str]) -> int:
     split = argv.index("--")
+    servers = []
     for pair in argv[:split]:
         port, path = pair.split("=", 1)
-        server = socket.create_server(("127.0.0.1", int(port)))  # bound before the agent starts
+        servers.append((socket.create_server(("127.0.0.1", int(port))), path))  # bound before the agent starts
+    child = os.fork()  # before any thread starts; fork and exec is cheaper to import than subprocess
+    if child == 0:
+        for server, _ in servers:
+            server.close()
+        command = argv[split + 1 :]
+        try:
+            os.execvp(command[0], command)
+        except OSError as exc:
+            print(f"ccc isolation: cannot run {command[0]}: {exc}", file=sys.stderr)
+        os._exit(127)
+    for server, path in servers:
         threading.Thread(target=serve, args=(server, path), daemon=True).start()
-    return subprocess.call(argv[split + 1 :])
+    return os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
 
 
 if __name__ == "__main__":
