@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -99,16 +100,22 @@ def test_git_credentials_in_the_real_home_cannot_be_read(sandbox, repo, tmp_path
     assert "HOME=/home/agent" in seen and sandbox.token(BOT) not in seen
 
 
-def test_the_runner_step_files_cannot_be_written(sandbox, repo, tmp_path, monkeypatch):
+def test_the_runner_step_files_the_tool_cache_and_the_venv_cannot_be_written(sandbox, repo, tmp_path, monkeypatch):
     runner_temp = tmp_path / "runner-temp"
     runner_temp.mkdir()
     output = runner_temp / "github_output"
     output.write_text("")
     monkeypatch.setenv("GITHUB_OUTPUT", str(output))
     monkeypatch.setenv("RUNNER_TEMP", str(runner_temp))
-    result, _ = attack(sandbox, repo, tmp_path, "--write", str(output))
-    assert f"write: {output} denied" in findings(sandbox, result)
-    assert output.read_text() == ""
+    interpreter_lib = Path(sys.base_prefix) / "lib" / "ccc-poison.py"  # the toolchain, visible read-only
+    venv_config = Path(sys.prefix) / "pyvenv.cfg"  # the worker's venv: not there at all
+    targets = (output, interpreter_lib, venv_config)
+    result, _ = attack(sandbox, repo, tmp_path, *[arg for path in targets for arg in ("--write", str(path))])
+    seen = findings(sandbox, result)
+    assert f"write: {output} denied (FileNotFoundError)" in seen
+    assert f"write: {interpreter_lib} denied (OSError)" in seen  # read-only file system
+    assert f"write: {venv_config} denied (FileNotFoundError)" in seen
+    assert output.read_text() == "" and not interpreter_lib.exists() and "pwned" not in venv_config.read_text()
 
 
 @pytest.fixture

@@ -120,6 +120,12 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     _option(p, "--network", "the confined agent's network: allowlist, none or host", default="allowlist")
     _option(p, "--allow-domains", "comma-separated hosts the agent may reach besides the model API", default="")
     _option(p, "--read-only-paths", "comma-separated toolchain directories the confined agent may read", default="")
+    _option(
+        p,
+        "--secret-env",
+        "comma-separated variables holding secrets: masked in logs and refused in the agent's commit",
+        default="",
+    )
     _option(p, "--allow-workflow-changes", "let the agent's commit change .github/workflows/", action="store_true")
     _option(p, "--max-change-bytes", "refuse a commit whose changed files hold more", type=int, default=10_000_000)
     _option(p, "--max-tasks", "tasks per run (default 1 with --once, no limit with --loop)", type=int)
@@ -218,6 +224,7 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str] = os.environ)
             allow_domains=(MODEL_API_HOST, *split_list(args.allow_domains)),
             read_only=tuple(Path(path) for path in split_list(args.read_only_paths)),
         ),
+        secret_env=split_list(args.secret_env),
         allow_workflow_changes=args.allow_workflow_changes,
         max_change_bytes=int(args.max_change_bytes),
         max_tasks=max_tasks,

@@ -37,6 +37,7 @@ class WorkerSettings:
     prompt_template: Path | None = None
     template_dir: Path | None = None  # overrides for the comment and PR templates
     agent_env: tuple[str, ...] = ()  # extra variables the agent may see (e.g. its API key)
+    secret_env: tuple[str, ...] = ()  # variables holding more secrets: masked, and refused in the agent's commit
     pass_token: bool = False  # give the agent GITHUB_TOKEN as well
     isolation: IsolationSettings = field(default_factory=IsolationSettings)  # how the agent is confined
     allow_workflow_changes: bool = False  # let the agent's commit touch .github/workflows/
@@ -93,7 +94,7 @@ class WorkerSettings:
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in anything we publish or log."""
         values = [self.token, self.pr_token or "", self.claude.api_key or "", self.claude.oauth_token or ""]
-        values += [os.environ.get(name, "") for name in self.agent_env]
+        values += [os.environ.get(name, "") for name in (*self.agent_env, *self.secret_env)]
         return tuple(v for v in values if len(v) >= 4)
 
     @property
