@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ccc.client import RepoClient, connect
+from ccc.client import RepoClient
 from ccc.manager.history import read_history
 from ccc.manager.settings import ManagerSettings
 from ccc.manager.summarize import summarize
@@ -17,19 +17,13 @@ from ccc.manifest import load_manifests
 from ccc.protocol.claims import ClaimStore
 from ccc.protocol.markers import DASHBOARD_MARKER
 from ccc.protocol.states import TaskState
+from conftest import repo_client
 
 BIG = 1000
 
 
 def client_for(sandbox, login: str = "maintainer", **kwargs) -> RepoClient:
-    return connect(
-        repo=sandbox.repo,
-        api_url=sandbox.api_url,
-        token=sandbox.token(login),
-        seconds_between_requests=0,
-        seconds_between_writes=0,
-        **kwargs,
-    )
+    return repo_client(sandbox, login, **kwargs)
 
 
 def settings_for(root: Path, **overrides) -> ManagerSettings:

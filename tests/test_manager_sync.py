@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ccc.client import RepoClient, connect
+from ccc.client import RepoClient
 from ccc.manager.settings import ManagerSettings
 from ccc.manager.sync import sync
 from ccc.manifest import load_manifests
 from ccc.protocol.markers import read_task_marker
+from conftest import repo_client
 
 BIG = 1000
 CREATE_ROUTE = "/repos/{owner}/{repo}/issues"
@@ -42,16 +43,7 @@ def many_tasks(count: int) -> list[dict]:
 
 
 def client_for(sandbox, login: str = "maintainer", **kwargs) -> RepoClient:
-    """No waiting between retries or read-backs: the sandbox's listings are never stale here."""
-    return connect(
-        repo=sandbox.repo,
-        api_url=sandbox.api_url,
-        token=sandbox.token(login),
-        seconds_between_requests=0,
-        seconds_between_writes=0,
-        sleep=lambda _seconds: None,
-        **kwargs,
-    )
+    return repo_client(sandbox, login, **kwargs)
 
 
 def run_sync(sandbox, root: Path, *, client: RepoClient | None = None, **overrides):

@@ -11,11 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
-from github import Auth, Github
-
-from ccc.client import RepoClient, RetryPolicy
+from ccc.client import RepoClient
 from ccc.protocol.claims import ClaimStore
 from ccc.worker.settings import WorkerSettings
+from conftest import github_client, repo_client
 
 AGENT_SCRIPT = Path(__file__).parent / "agents" / "scripted.py"
 BOT = "github-actions[bot]"
@@ -26,28 +25,12 @@ def agent(*flags: str) -> str:
     return shlex.join([sys.executable, str(AGENT_SCRIPT), *flags])
 
 
-def client(sandbox, login: str = BOT, *, sleep=lambda _: None) -> RepoClient:
-    """The client layer as the worker uses it, without pacing or (unless `sleep` is given) waits."""
-    return RepoClient(
-        token=sandbox.token(login),
-        repo=sandbox.repo,
-        api_url=sandbox.api_url,
-        policy=RetryPolicy(backoff_seconds=0.01),
-        sleep=sleep,
-        seconds_between_requests=0,
-        seconds_between_writes=0,
-    )
+def client(sandbox, login: str = BOT, **overrides) -> RepoClient:
+    """The client layer as the worker uses it (the bot's token), unpaced."""
+    return repo_client(sandbox, login, **overrides)
 
 
-def github(sandbox, login: str = "maintainer") -> Github:
-    """Plain PyGithub for arranging and inspecting state (unpaced)."""
-    return Github(
-        base_url=sandbox.api_url,
-        auth=Auth.Token(sandbox.token(login)),
-        retry=None,
-        seconds_between_requests=None,
-        seconds_between_writes=None,
-    )
+github = github_client  # plain PyGithub for arranging and inspecting state
 
 
 def settings(sandbox, workdir: Path, **overrides) -> WorkerSettings:

@@ -4,7 +4,8 @@ Kinds: `status` (answer `status`, default 502, without running the handler), `re
 connection without an answer), `latency` (wait `ms` first), `secondary_limit` (403 with
 Retry-After), `too_many_requests` (429 with Retry-After), `commit_then_fail` (run the handler and
 keep its write, then answer `status`), `stale_reads` (list endpoints answer from a snapshot of the
-state `seconds` old).
+state `seconds` old), `sever` (let the first `after_writes` writes through, then drop every later matching
+request: a deterministic crash point, the client seeing GitHub vanish right after its Nth write).
 """
 
 from __future__ import annotations
@@ -19,7 +20,16 @@ from typing import Any
 
 from ccc.sandbox.routing import ApiError
 
-KINDS = ("status", "reset", "latency", "secondary_limit", "too_many_requests", "commit_then_fail", "stale_reads")
+KINDS = (
+    "status",
+    "reset",
+    "latency",
+    "secondary_limit",
+    "too_many_requests",
+    "commit_then_fail",
+    "stale_reads",
+    "sever",
+)
 # Only stale reads default to reads; every other kind applies to any method unless `methods` says.
 DEFAULT_METHODS = {"stale_reads": ["GET"]}
 
@@ -35,19 +45,23 @@ class Rule:
     ms: int = 0
     retry_after: int = 1
     seconds: float = 3.0
+    after_writes: int = 0  # `sever`: how many writes pass before the connection is severed
     applied: int = 0
+    writes_passed: int = 0
 
     @classmethod
     def parse(cls, raw: dict) -> Rule:
         """A rule from its JSON; 422 naming the field when a value has the wrong type."""
         if not isinstance(raw, dict) or raw.get("kind") not in KINDS:
             raise ApiError(422, f"Each rule needs a kind, one of: {', '.join(KINDS)}")
-        known = {name: raw[name] for name in cls.__dataclass_fields__ if name in raw and name != "applied"}
+        counters = ("applied", "writes_passed")
+        known = {name: raw[name] for name in cls.__dataclass_fields__ if name in raw and name not in counters}
         try:
             rule = cls(**known)
             rule.rate, rule.seconds = float(rule.rate), float(rule.seconds)
             rule.status, rule.ms, rule.retry_after = int(rule.status), int(rule.ms), int(rule.retry_after)
             rule.count = None if rule.count is None else int(rule.count)
+            rule.after_writes = int(rule.after_writes)
             HTTPStatus(rule.status)
             if rule.route is not None:
                 re.compile(rule.route)
@@ -65,6 +79,14 @@ class Rule:
         if self.route and self.route != template and not re.search(self.route, path):
             return False
         return self.count is None or self.applied < self.count
+
+    def lets_write_pass(self, method: str) -> bool:
+        """`sever`: the first `after_writes` writes go through (and are counted); nothing after them does."""
+        if self.writes_passed >= self.after_writes:
+            return False
+        if method not in ("GET", "HEAD"):
+            self.writes_passed += 1
+        return True
 
     def to_json(self) -> dict:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -95,6 +117,8 @@ class Faults:
         fired = []
         with self.lock:
             for rule in self.rules:
+                if rule.kind == "sever" and rule.lets_write_pass(method):
+                    continue
                 if rule.matches(method, template, path) and self.rng.random() < rule.rate:
                     rule.applied += 1
                     fired.append(rule)

@@ -172,7 +172,7 @@ class Sandbox:
         for rule in fired:
             if rule.kind == "latency":
                 time.sleep(rule.ms / 1000)
-            elif rule.kind == "reset":
+            elif rule.kind in ("reset", "sever"):
                 return DROP
             elif rule.kind == "status":
                 return error_response(ApiError(rule.status, HTTPStatus(rule.status).phrase))
