@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ccc.client import RepoClient, RetryPolicy, connect
-from ccc.errors import AmbiguousWriteError, AuthError, RateLimitError
+from ccc.client.budget import Budget
+from ccc.errors import AmbiguousWriteError, AuthError, BudgetSpent, RateLimitError
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's empty tree: claim commits carry no files
 
@@ -18,9 +19,8 @@ def make_client(sandbox, *, login="maintainer", sleeps=None, **kwargs) -> RepoCl
         repo=sandbox.repo,
         api_url=sandbox.api_url,
         token=sandbox.token(login),
-        policy=RetryPolicy(backoff_seconds=0.0),
         sleep=recorded.append,
-        **kwargs,
+        **{"policy": RetryPolicy(backoff_seconds=0.0), **kwargs},
     )
 
 
@@ -94,6 +94,53 @@ def test_secondary_rate_limit_waits_retry_after_then_replays(sandbox):
     issue = client.create_issue(title="t", body="<!-- s -->", marker="<!-- s -->")
     assert issue is not None and sleeps == [7.0]
     assert len(client.list_issues(state="all")) == 1
+
+
+@pytest.mark.parametrize("kind", ["secondary_limit", "too_many_requests"])
+def test_a_rate_limit_without_retry_after_waits_at_least_a_minute_then_doubles(sandbox, kind):
+    """GitHub: without retry-after, wait at least one minute, then exponentially longer; see
+    https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api"""
+    sleeps: list[float] = []
+    client = make_client(sandbox, sleeps=sleeps)
+    sandbox.faults([{"kind": kind, "retry_after": 0, "count": 2}])
+    assert client.list_issues() == []
+    assert 60 <= sleeps[0] <= 75 and 120 <= sleeps[1] <= 150 and len(sleeps) == 2
+    assert client.counter.total == 3
+
+
+def test_too_many_requests_honours_retry_after(sandbox):
+    sleeps: list[float] = []
+    client = make_client(sandbox, sleeps=sleeps)
+    sandbox.faults([{"kind": "too_many_requests", "retry_after": 5, "count": 1}])
+    assert client.list_issues() == [] and sleeps == [5.0]
+
+
+def test_a_secondary_limit_that_holds_stops_after_max_wait_with_the_time_to_try_again(sandbox):
+    sleeps: list[float] = []
+    client = make_client(sandbox, sleeps=sleeps, policy=RetryPolicy(max_rate_limit_wait_seconds=300), clock=lambda: 0)
+    sandbox.faults([{"kind": "secondary_limit", "retry_after": 0, "methods": ["POST"]}])
+    with pytest.raises(RateLimitError, match=r"try again after 1970-01-01 00:0\d:\d\d UTC.*--max-wait") as caught:
+        client.create_issue(title="t", body="<!-- w -->", marker="<!-- w -->")
+    assert caught.value.exit_code == 3 and len(sleeps) == 2 and sum(sleeps) <= 300
+    assert posts_to(sandbox, ISSUES_ROUTE) == 3  # answered three times, then no endless loop
+
+
+def test_max_requests_stops_the_run_before_the_request_that_would_overspend(sandbox):
+    client = make_client(sandbox, budget=Budget(max_requests=2))
+    client.list_issues()
+    client.list_labels()
+    with pytest.raises(BudgetSpent, match="--max-requests") as caught:
+        client.list_issues()
+    assert client.counter.total == 2 and caught.value.exit_code == 0
+
+
+def test_the_rate_limit_reserve_is_never_spent(sandbox):
+    client = make_client(sandbox, budget=Budget(reserve=4999))  # the sandbox grants 5,000 an hour
+    client.list_issues()  # answered with 4,999 remaining: the reserve is reached
+    with pytest.raises(BudgetSpent, match="--rate-limit-reserve") as caught:
+        client.list_issues()
+    assert caught.value.reset_at and client.counter.total == 1
+    assert client.counter.snapshot()["rate_limit"]["end"]["remaining"] == 4999
 
 
 def test_exhausted_rate_limit_fails_with_reset_time(tmp_path):

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 
+from ccc.client.budget import Budget
 from ccc.client.models import Comment, GitCommit, Issue, IssuePage, Label, PullRequest, Ref
 from ccc.client.policy import RetryPolicy
 from ccc.client.repo import DEFAULT_API_URL, RepoClient
-from ccc.client.transport import RequestCounter
+from ccc.client.transport import RateLimit, RequestCounter
 
 __all__ = [
+    "Budget",
     "Comment",
     "GitCommit",
     "Issue",
@@ -21,6 +23,7 @@ __all__ = [
     "Label",
     "PullRequest",
     "Ref",
+    "RateLimit",
     "RepoClient",
     "RequestCounter",
     "RetryPolicy",

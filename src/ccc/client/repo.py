@@ -18,8 +18,9 @@ from urllib.parse import quote
 import requests
 from github import Auth, Github, GithubException
 
+from ccc.client.budget import Budget
 from ccc.client.models import Comment, GitCommit, Issue, IssuePage, Label, PullRequest, Ref
-from ccc.client.policy import RetryPolicy, describe_reset, rate_limit_wait
+from ccc.client.policy import RateLimitWait, RetryPolicy, describe_reset, rate_limit_wait
 from ccc.client.transport import RequestCounter, counting
 from ccc.errors import (
     AmbiguousWriteError,
@@ -55,6 +56,8 @@ class RepoClient:
         policy: RetryPolicy | None = None,
         timeout: float = 30,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        budget: Budget | None = None,
         seconds_between_requests: float = 0.25,
         seconds_between_writes: float = 1.0,
     ):
@@ -68,7 +71,9 @@ class RepoClient:
         self.counter = counter or RequestCounter()
         self.dry_run = dry_run
         self.policy = policy or RetryPolicy()
+        self.budget = budget or Budget()
         self._sleep = sleep
+        self._clock = clock
         # retry=None: no replays inside PyGithub/urllib3; `_call` decides per request.
         self._gh = Github(
             auth=Auth.Token(token),
@@ -95,26 +100,24 @@ class RepoClient:
             log.info("dry-run: would %s", operation)
             self.counter.add(operation, status=None, write=True)
             return None  # type: ignore[return-value]
-        attempt = 0
+        attempt, limited, waited = 0, 0, 0.0
         while True:
             attempt += 1
+            self.budget.check(operation, self.counter)
             try:
                 with counting(self.counter, operation):
                     return fn()
             except GithubException as exc:
                 message = _message(exc)
-                wait = rate_limit_wait(exc.status, exc.headers or {}, message, self.policy)
+                now = self._clock()
+                wait = rate_limit_wait(exc.status, exc.headers or {}, message, self.policy, now, repeat=limited + 1)
                 if wait is not None:
-                    if wait.seconds > self.policy.max_rate_limit_wait_seconds:
-                        kind = "API rate limit" if wait.primary else "secondary rate limit"
-                        raise RateLimitError(
-                            f"{operation}: GitHub's {kind} is exhausted; it resets at "
-                            f"{describe_reset(wait.reset_at)}. Try again then, poll less often, "
-                            "or use a GitHub App token (5,000 requests/hour).",
-                            reset_at=wait.reset_at,
-                        ) from None
+                    limited += 1
+                    if waited + wait.seconds > self.policy.max_rate_limit_wait_seconds:
+                        raise _rate_limit_error(operation, wait, now) from None
                     log.warning("%s: rate limited, waiting %.0fs", operation, wait.seconds)
                     self._sleep(wait.seconds)
+                    waited += wait.seconds
                     attempt -= 1  # not applied by GitHub: waiting is not a failed attempt
                     continue
                 if exc.status < 500:
@@ -504,6 +507,22 @@ def _short(ref: str) -> str:
 def _message(exc: GithubException) -> str:
     data = exc.data if isinstance(exc.data, dict) else {}
     return str(data.get("message") or exc.message or "")
+
+
+def _rate_limit_error(operation: str, wait: RateLimitWait, now: float) -> RateLimitError:
+    """Stop instead of waiting longer than --max-wait, saying when to try again (exit 3)."""
+    if wait.primary:
+        return RateLimitError(
+            f"{operation}: GitHub's API rate limit is exhausted; it resets at {describe_reset(wait.reset_at)}. "
+            "Try again then, poll less often, or use a GitHub App token (5,000 requests/hour).",
+            reset_at=wait.reset_at,
+        )
+    retry_at = now + wait.seconds
+    return RateLimitError(
+        f"{operation}: GitHub's secondary rate limit still holds after the waits --max-wait allows; "
+        f"try again after {describe_reset(retry_at)}, make fewer writes a minute, or raise --max-wait.",
+        reset_at=retry_at,
+    )
 
 
 def _translate(operation: str, status: int, message: str, data: Any) -> GitHubError:

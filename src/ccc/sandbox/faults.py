@@ -2,7 +2,7 @@
 
 Kinds: `status` (answer `status`, default 502, without running the handler), `reset` (close the
 connection without an answer), `latency` (wait `ms` first), `secondary_limit` (403 with
-Retry-After), `too_many_requests` (429 with Retry-After), `commit_then_fail` (run the handler and
+Retry-After, none when `retry_after` is 0), `too_many_requests` (429, likewise), `commit_then_fail` (run the handler and
 keep its write, then answer `status`), `stale_reads` (list endpoints answer from a snapshot of the
 state `seconds` old), `sever` (let the first `after_writes` writes through, then drop every later matching
 request: a deterministic crash point, the client seeing GitHub vanish right after its Nth write).

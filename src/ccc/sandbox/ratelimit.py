@@ -100,9 +100,10 @@ class RateLimiter:
 
 
 def secondary_limit_error(request_id: str, retry_after: int) -> ApiError:
+    """403 for a secondary limit; `retry_after` 0 sends no Retry-After (GitHub does not always send one)."""
     return ApiError(
         403,
         SECONDARY_MESSAGE.format(request_id=request_id),
         docs_url=RATE_DOCS,
-        headers={"Retry-After": str(retry_after)},
+        headers={"Retry-After": str(retry_after)} if retry_after else {},
     )
