@@ -24,6 +24,8 @@ from ccc.client import RepoClient, RetryPolicy
 from ccc.sandbox.process import SandboxProcess
 
 REPOS = ["acme/widgets"]
+# Manager settings that neither pace writes nor stop at GitHub's hourly cap (tests of it set their own).
+UNPACED = {"max_writes_per_minute": 0, "max_writes_per_hour": 0}
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from ccc.manager.sync import sync
 from ccc.manifest import load_manifests
 from ccc.protocol.claims import ClaimKind, ClaimStore
 from ccc.protocol.states import TaskState
-from conftest import repo_client
+from conftest import UNPACED, repo_client
 
 
 def client_for(sandbox) -> RepoClient:
@@ -24,7 +24,7 @@ def client_for(sandbox) -> RepoClient:
 
 
 def settings_for(root: Path, **overrides) -> ManagerSettings:
-    return ManagerSettings(root=root, manager_login="maintainer", max_writes_per_minute=0, **overrides)
+    return ManagerSettings(root=root, manager_login="maintainer", **{**UNPACED, **overrides})
 
 
 @pytest.fixture

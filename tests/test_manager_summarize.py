@@ -17,7 +17,7 @@ from ccc.manifest import load_manifests
 from ccc.protocol.claims import ClaimStore
 from ccc.protocol.markers import DASHBOARD_MARKER
 from ccc.protocol.states import TaskState
-from conftest import repo_client
+from conftest import UNPACED, repo_client
 
 BIG = 1000
 
@@ -27,7 +27,7 @@ def client_for(sandbox, login: str = "maintainer", **kwargs) -> RepoClient:
 
 
 def settings_for(root: Path, **overrides) -> ManagerSettings:
-    return ManagerSettings(root=root, manager_login="maintainer", max_writes_per_minute=0, **overrides)
+    return ManagerSettings(root=root, manager_login="maintainer", **{**UNPACED, **overrides})
 
 
 def synced(sandbox, root: Path, tasks: list[dict]) -> None:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ccc.cli.options import add_connection_options
+from ccc.cli.options import add_budget_options, add_connection_options
 from ccc.cli.validate import report_problems
 from ccc.manager import run
-from ccc.manager.settings import DEFAULT_CLAIMS_NAMESPACE, DEFAULT_WRITES_PER_MINUTE, ManagerSettings
+from ccc.manager.settings import (
+    DEFAULT_CLAIMS_NAMESPACE,
+    DEFAULT_WRITES_PER_HOUR,
+    DEFAULT_WRITES_PER_MINUTE,
+    ManagerSettings,
+)
 from ccc.manifest import DEFAULT_GLOBS, ManifestError
 from ccc.protocol.states import Labels
 
@@ -72,6 +77,19 @@ def common_parser() -> argparse.ArgumentParser:
         default=DEFAULT_WRITES_PER_MINUTE,
         help="pace writes under GitHub's content-creation limit (0: unpaced)",
     )
+    common.add_argument(
+        "--max-writes-per-hour",
+        type=int,
+        default=DEFAULT_WRITES_PER_HOUR,
+        help="stop when the last hour's writes reach GitHub's hourly content-creation limit (0: no cap)",
+    )
+    common.add_argument(
+        "--max-writes-per-run",
+        type=int,
+        default=0,
+        help="stop after N writes; the next run resumes (0: no cap)",
+    )
+    add_budget_options(common)
     dashboard = common.add_mutually_exclusive_group()
     dashboard.add_argument(
         "--dashboard-issue",
@@ -118,6 +136,11 @@ def settings_from(args) -> ManagerSettings:
         manager_login=args.manager_login,
         close_removed=args.close_removed,
         max_writes_per_minute=args.max_writes_per_minute,
+        max_writes_per_hour=args.max_writes_per_hour,
+        max_writes_per_run=args.max_writes_per_run,
+        max_requests=args.max_requests,
+        rate_limit_reserve=args.rate_limit_reserve,
+        max_wait=args.max_wait,
         dispatch_event=args.dispatch_event,
         dashboard_issue=args.dashboard_issue,
         dashboard_title=args.dashboard_title,
