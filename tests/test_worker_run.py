@@ -318,3 +318,20 @@ def test_a_git_failure_releases_the_task_with_a_masked_reason(sandbox, repo, tmp
     assert result.status is Status.FAILED and result.tasks[0].reason.startswith("git ")
     assert labels_of(repo, number) == {"cc01"} and claims(sandbox).read(number).kind is ClaimKind.RELEASE
     assert sandbox.token("github-actions[bot]") not in comments_of(repo, number)[-1]
+
+
+# -- budgets -------------------------------------------------------------------------------------
+
+
+BUDGETS = [({"max_requests": 1}, "--max-requests"), ({"rate_limit_reserve": 4999}, "--rate-limit-reserve")]
+
+
+@pytest.mark.parametrize(("budget", "flag"), BUDGETS)
+def test_a_spent_run_budget_stops_between_tasks_naming_the_flag(sandbox, repo, tmp_path, budget, flag):
+    first, second = new_issue(repo, title="First"), new_issue(repo, title="Second")
+    result = run(settings(sandbox, tmp_path, max_tasks=0, loop=True, interval=0, **budget))
+
+    assert result.status is Status.BUDGET_SPENT and result.exit_code == 0 and flag in result.message
+    assert [task.issue for task in result.tasks] == [first]  # the claimed task was finished, not abandoned
+    assert labels_of(repo, first) >= {"completed"} and labels_of(repo, second) == {"cc01"}
+    assert result.requests["rate_limit"]["end"]["remaining"] < result.requests["rate_limit"]["start"]["remaining"]

@@ -157,6 +157,15 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     )
     _option(p, "--progress-interval", "least seconds between edits of the progress comment", type=float, default=30.0)
     _option(p, "--write-pacing", "seconds between write requests (GitHub asks for 1)", type=float, default=1.0)
+    _option(p, "--max-requests", "requests per run, checked before each poll (0: no limit)", type=int, default=0)
+    _option(
+        p,
+        "--rate-limit-reserve",
+        "units of the hourly rate limit left for the token's other users: no poll starts into them",
+        type=int,
+        default=0,
+    )
+    _option(p, "--max-wait", "longest one request waits out rate limits before the run stops", type=float, default=300)
     _option(p, "--dry-run", "list what would be claimed; change nothing", action="store_true")
     _option(
         p,
@@ -215,6 +224,9 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str] = os.environ)
         dry_run=args.dry_run,
         progress_interval=float(args.progress_interval),
         write_pacing=float(args.write_pacing),
+        max_requests=int(args.max_requests),
+        rate_limit_reserve=int(args.rate_limit_reserve),
+        max_wait=float(args.max_wait),
         labels=_labels(args.label_names),
         claims_namespace=args.claims_namespace,
         run_id=env.get("GITHUB_RUN_ID", ""),

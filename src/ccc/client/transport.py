@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass, Requester
 
+from ccc.client.policy import describe_reset
+
 
 @dataclass(frozen=True)
 class RateLimit:
@@ -78,6 +80,16 @@ class RequestCounter:
         """Requests that cost rate limit: 304 answers to conditional requests are free."""
         with self._lock:
             return sum(self._requests.values()) - sum(self._not_modified.values())
+
+    def rate_line(self) -> str | None:
+        """The rate limit at the run's start and end, for its log; None before any answer carried it."""
+        start, end = self.first_rate, self.rate
+        if start is None or end is None:
+            return None
+        return (
+            f"rate limit: {start.remaining} of {start.limit} left at start, {end.remaining} at end "
+            f"(resets at {describe_reset(end.reset)})"
+        )
 
     def by_operation(self) -> dict[str, int]:
         with self._lock:

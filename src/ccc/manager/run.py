@@ -52,19 +52,6 @@ def client_for(settings: ManagerSettings, *, dry_run: bool) -> RepoClient:
     )
 
 
-def log_rate_limit(client: RepoClient) -> None:
-    """The rate limit as the run's first and last answers reported it (knowing it costs nothing)."""
-    start, end = client.counter.first_rate, client.counter.rate
-    if start and end:
-        log.info(
-            "rate limit: %d of %d left at start, %d at end (resets at %s)",
-            start.remaining,
-            start.limit,
-            end.remaining,
-            describe_reset(end.reset),
-        )
-
-
 def run_plan(settings: ManagerSettings, *, as_json: bool, client: RepoClient | None = None) -> int:
     """Print what sync would change; writes nothing (the client is in dry-run mode as a second guard)."""
     manifest = load(settings)
@@ -81,7 +68,8 @@ def run_sync(settings: ManagerSettings, *, as_json: bool, client: RepoClient | N
     client = client or client_for(settings, dry_run=settings.dry_run)
     result = sync(client, manifest, settings)
     log.info("sync cost %s", json.dumps(result.requests["by_operation"]))
-    log_rate_limit(client)
+    if rate := client.counter.rate_line():
+        log.info("%s", rate)
     report(
         "ccc sync" + (" (dry run)" if settings.dry_run else ""),
         result.plan,
@@ -141,7 +129,8 @@ def run_summarize(settings: ManagerSettings, *, as_json: bool, client: RepoClien
     client = client or client_for(settings, dry_run=settings.dry_run)
     result = summarize(client, settings)
     log.info("summarize cost %s", json.dumps(result.requests["by_operation"]))
-    log_rate_limit(client)
+    if rate := client.counter.rate_line():
+        log.info("%s", rate)
     markdown = job_summary(result.dashboard, settings)
     append_summary(markdown)
     print(json.dumps(result.to_json(), indent=2) if as_json else markdown)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from ccc.agents.claude_code import run_claude_code
 from ccc.agents.progress import Progress
-from ccc.client import Issue, RepoClient, connect
-from ccc.errors import AuthError, CccError, GitHubError, LeaseLost, RateLimitError
+from ccc.client import Budget, Issue, RepoClient, RetryPolicy, connect
+from ccc.errors import AuthError, BudgetSpent, CccError, GitHubError, LeaseLost, RateLimitError
 from ccc.protocol.claims import Claim, ClaimStore, new_nonce
 from ccc.protocol.markers import read_task_marker, strip_hidden
 from ccc.render import render, render_file
@@ -44,8 +44,10 @@ def run(
     started = time.monotonic()
     result = WorkerResult(worker=settings.worker, status=Status.IDLE)
     idle_polls = 0
+    budget = Budget(max_requests=settings.max_requests, reserve=settings.rate_limit_reserve)
     try:
         while True:
+            budget.check("the next poll", client.counter)  # between tasks: a claimed task is always finished
             result.polls += 1
             if settings.dry_run:
                 result.candidates = worker.plan()
@@ -72,8 +74,12 @@ def run(
         result.status = Status.DRY_RUN if settings.dry_run else overall(result.tasks)
     except RateLimitError as exc:
         result.status, result.reset_at, result.message = Status.RATE_LIMITED, exc.reset_at, exc.message
+    except BudgetSpent as exc:
+        result.status, result.reset_at, result.message = Status.BUDGET_SPENT, exc.reset_at, exc.message
     result.seconds = time.monotonic() - started
     result.requests = client.counter.snapshot()
+    if rate := client.counter.rate_line():
+        log.info("%s", rate)
     return result
 
 
@@ -84,6 +90,7 @@ def connect_client(settings: WorkerSettings, token: str, **kwargs) -> RepoClient
         api_url=settings.api_url,
         token=token,
         dry_run=settings.dry_run,
+        policy=RetryPolicy(max_rate_limit_wait_seconds=settings.max_wait),
         seconds_between_requests=0,
         seconds_between_writes=settings.write_pacing,
         **kwargs,
