@@ -28,6 +28,13 @@ REPOS = ["acme/widgets"]
 UNPACED = {"max_writes_per_minute": 0, "max_writes_per_hour": 0}
 
 
+@pytest.fixture(autouse=True)
+def _private_caches(monkeypatch, tmp_path_factory):
+    """Workers started by tests keep their listing caches in a temporary directory, never in ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
+    monkeypatch.delenv("RUNNER_TOOL_CACHE", raising=False)
+
+
 @pytest.fixture(scope="module")
 def module_sandbox(tmp_path_factory):
     """One sandbox process per test module (starting one costs ~0.5 s); `sandbox` resets it per test."""

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
 import pytest
 
 from ccc.client import RepoClient, RetryPolicy, connect
 from ccc.client.budget import Budget
 from ccc.errors import AmbiguousWriteError, AuthError, BudgetSpent, RateLimitError
+from worker_support import create_issues, github
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's empty tree: claim commits carry no files
 
@@ -171,11 +175,39 @@ def test_read_only_token_cannot_write(sandbox):
 def test_conditional_poll_costs_nothing_when_unchanged(sandbox):
     client = make_client(sandbox)
     client.create_issue(title="t", body="<!-- p -->", labels=["cc01"], marker="<!-- p -->")
-    first = client.poll_issues(labels=["cc01"], etag=None)
-    assert len(first.issues) == 1 and first.etag
-    again = client.poll_issues(labels=["cc01"], etag=first.etag)
-    assert again.not_modified and again.etag == first.etag
+    first = client.poll_label("cc01", None)
+    assert [issue.title for issue in first.issues()] == ["t"] and first.etag
+    again = client.poll_label("cc01", first)
+    assert again is first
     assert client.counter.snapshot()["charged"] == client.counter.total - 1
+
+
+def test_a_changed_label_of_many_pages_costs_two_requests_and_the_view_follows_the_change(sandbox):
+    """The probe answers 200 when anything changed; only the issues updated since the watermark are read:
+    https://docs.github.com/en/rest/issues/issues#list-repository-issues (since, sort=updated)."""
+    # Timestamps have one-second resolution, as on GitHub, and `since` includes its second: the pauses keep
+    # the bulk of the issues out of the watermark's second, as hours would in real use.
+    created = create_issues(sandbox, 249)
+    time.sleep(1.1)
+    created += create_issues(sandbox, 1)
+    client = make_client(sandbox, listing_slack=timedelta(0))  # the issues are seconds old: no re-reading them
+    view = client.poll_label("cc01", None)
+    assert len(view.issues()) == 250 and client.counter.total == 3  # a full listing: three pages
+    time.sleep(1.1)
+    repo = github(sandbox).get_repo(sandbox.repo)
+    repo.get_issue(created[0]).edit(state="closed")  # leaves the view
+    repo.get_issue(created[1]).remove_from_labels("cc01")  # leaves it too
+    repo.get_issue(created[2]).edit(title="renamed")  # changes in place
+    repo.create_issue(title="new", labels=["cc01"])  # joins
+
+    before = client.counter.total
+    after = client.poll_label("cc01", view)
+
+    assert client.counter.total - before == 2, client.counter.by_operation()
+    titles = {issue.number: issue.title for issue in after.issues()}
+    assert created[0] not in titles and created[1] not in titles and titles[created[2]] == "renamed"
+    assert "new" in titles.values() and len(titles) == 249
+    assert client.poll_label("cc01", after) is after  # and now it is free again
 
 
 def test_ref_create_and_fast_forward_are_compare_and_set(sandbox):

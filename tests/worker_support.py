@@ -100,7 +100,8 @@ def worker_process(sandbox, workdir: Path, name: str, *flags: str, env: dict | N
         "--api-url", sandbox.api_url, "--git-url", sandbox.git_url, "--workdir", str(workdir / name),
         "--trusted-authors", "maintainer", "--write-pacing", "0", "--progress-interval", "0", "--json", *flags,
     ]  # fmt: skip
-    environment = {**os.environ, "GITHUB_TOKEN": sandbox.token(BOT), "GITHUB_RUN_ID": name, **(env or {})}
+    environment = {**os.environ, "GITHUB_TOKEN": sandbox.token(BOT), "GITHUB_RUN_ID": name,
+                   "CCC_CACHE_DIR": str(workdir / name / "cache"), **(env or {})}  # fmt: skip
     return subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

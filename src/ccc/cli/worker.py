@@ -17,6 +17,7 @@ from ccc.agents.claude_code import DEFAULT_ALLOWED_TOOLS, ClaudeCodeSettings
 from ccc.errors import InputError
 from ccc.protocol.states import Labels
 from ccc.render import render
+from ccc.worker.listing_cache import cache_dir_default
 from ccc.worker.masking import Masker, MaskingFilter
 from ccc.worker.result import Status, WorkerResult
 from ccc.worker.run import run, workdir_default
@@ -139,6 +140,13 @@ def _add_options(p: argparse.ArgumentParser) -> None:
         default="",
     )
     _option(p, "--claims-namespace", "ref prefix of the claim locks", default="refs/ccc/claims")
+    _option(
+        p,
+        "--cache-dir",
+        "where listing ETags persist between runs, so idle polls cost nothing "
+        "(default: $RUNNER_TOOL_CACHE/ccc/listings or ~/.cache/ccc/listings)",
+        type=Path,
+    )
     mode = p.add_mutually_exclusive_group()
     _option(
         mode,
@@ -227,6 +235,7 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str] = os.environ)
         max_requests=int(args.max_requests),
         rate_limit_reserve=int(args.rate_limit_reserve),
         max_wait=float(args.max_wait),
+        cache_dir=Path(args.cache_dir) if args.cache_dir else cache_dir_default(env),
         labels=_labels(args.label_names),
         claims_namespace=args.claims_namespace,
         run_id=env.get("GITHUB_RUN_ID", ""),

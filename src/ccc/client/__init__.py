@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 
 from ccc.client.budget import Budget
-from ccc.client.models import Comment, GitCommit, Issue, IssuePage, Label, PullRequest, Ref
+from ccc.client.listing import LabelView
+from ccc.client.models import Comment, GitCommit, Issue, Label, PullRequest, Ref
 from ccc.client.policy import RetryPolicy
 from ccc.client.repo import DEFAULT_API_URL, RepoClient
 from ccc.client.transport import RateLimit, RequestCounter
@@ -19,8 +20,8 @@ __all__ = [
     "Comment",
     "GitCommit",
     "Issue",
-    "IssuePage",
     "Label",
+    "LabelView",
     "PullRequest",
     "Ref",
     "RateLimit",

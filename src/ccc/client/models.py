@@ -142,12 +142,3 @@ class Label:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Label:
         return cls(name=data["name"], color=data.get("color", ""), description=data.get("description") or "")
-
-
-@dataclass(frozen=True)
-class IssuePage:
-    """Result of a conditional listing: `not_modified` means the cached `etag` still holds."""
-
-    issues: tuple[Issue, ...]
-    etag: str | None
-    not_modified: bool

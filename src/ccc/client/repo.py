@@ -19,7 +19,8 @@ import requests
 from github import Auth, Github, GithubException
 
 from ccc.client.budget import Budget
-from ccc.client.models import Comment, GitCommit, Issue, IssuePage, Label, PullRequest, Ref
+from ccc.client.listing import WATERMARK_SLACK, LabelView
+from ccc.client.models import Comment, GitCommit, Issue, Label, PullRequest, Ref
 from ccc.client.policy import RateLimitWait, RetryPolicy, describe_reset, rate_limit_wait
 from ccc.client.transport import RequestCounter, counting
 from ccc.errors import (
@@ -58,6 +59,7 @@ class RepoClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         budget: Budget | None = None,
+        listing_slack: timedelta = WATERMARK_SLACK,
         seconds_between_requests: float = 0.25,
         seconds_between_writes: float = 1.0,
     ):
@@ -72,6 +74,7 @@ class RepoClient:
         self.dry_run = dry_run
         self.policy = policy or RetryPolicy()
         self.budget = budget or Budget()
+        self.listing_slack = listing_slack  # how far before a view's watermark changes are re-read
         self._sleep = sleep
         self._clock = clock
         # retry=None: no replays inside PyGithub/urllib3; `_call` decides per request.
@@ -212,27 +215,28 @@ class RepoClient:
             params["since"] = _iso(since)
         return [Issue.from_json(d) for d in self._paginate(operation, f"{self._repo_path}/issues", params)]
 
-    def poll_issues(self, *, labels: Iterable[str], etag: str | None) -> IssuePage:
-        """Open issues with these labels, or `not_modified` when nothing changed since `etag` (free).
+    def poll_label(self, label: str, view: LabelView | None) -> LabelView:
+        """The label's open issues, brought up to date from `view` at a cost that follows change (see
+        `ccc.client.listing`): unchanged is one free 304; a few changes cost 2 requests; no view, a full listing.
 
-        Sorted by last update, newest first, so any change to any matching issue changes page one's ETag.
+        The probe sorts by last update, newest first, so any change to any matching issue changes its ETag.
         """
-        params = {
-            "state": "open",
-            "sort": "updated",
-            "direction": "desc",
-            "per_page": PER_PAGE,
-            "labels": ",".join(labels),
-        }
+        params = {"state": "open", "sort": "updated", "direction": "desc", "per_page": PER_PAGE, "labels": label}
+        etag = view.etag if view else None
         headers = {"If-None-Match": etag} if etag else None
         resp_headers, data = self._get_json("poll_issues", f"{self._repo_path}/issues", params, headers)
-        if etag and not data and resp_headers.get("etag", etag) == etag:
-            return IssuePage(issues=(), etag=etag, not_modified=True)
-        items = list(data or ())
+        if view is not None and etag and not data and resp_headers.get("etag", etag) == etag:
+            return view  # 304: not charged
+        new_etag = resp_headers.get("etag")
         match = _LINK_NEXT.search(resp_headers.get("link", ""))
-        if match:
-            items += self._paginate("poll_issues", match.group(1).replace(self.api_url, "", 1))
-        return IssuePage(tuple(Issue.from_json(d) for d in items), resp_headers.get("etag"), False)
+        if not match:  # one page holds the whole label: the probe is the listing
+            return LabelView.listed(label, new_etag, list(data or ()))
+        since = view.since(self.listing_slack) if view else None
+        if view is None or since is None:
+            rest = self._paginate("poll_issues", match.group(1).replace(self.api_url, "", 1))
+            return LabelView.listed(label, new_etag, [*data, *rest])
+        changes = {"state": "all", "sort": "updated", "direction": "asc", "since": _iso(since)}
+        return view.merged(list(self._paginate("poll_changes", f"{self._repo_path}/issues", changes)), new_etag)
 
     def get_issue(self, number: int) -> Issue:
         return Issue.from_json(self._get_json("get_issue", f"{self._repo_path}/issues/{number}")[1])

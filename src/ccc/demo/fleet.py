@@ -64,6 +64,8 @@ class WorkerPlan:
             sandbox.git_url,
             "--workdir",
             str(workdir),
+            "--cache-dir",
+            str(workdir / "listings"),
             "--command",
             self.agent_command(),
             "--test-command",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from ccc.client import Issue, RepoClient
+from ccc.client import Issue, LabelView, RepoClient
 from ccc.protocol.markers import read_task_marker
 from ccc.protocol.states import Labels, TaskState
+from ccc.worker.listing_cache import ListingCache
 
 log = logging.getLogger(__name__)
 
@@ -32,25 +33,36 @@ class Trust:
 
 
 class WorkQueue:
-    """Open issues for this worker, ready ones first in the order to take them; remembers ETags between polls."""
+    """Open issues for this worker, ready ones first in the order to take them; keeps each label's view
+    between polls (and, with a cache, between runs) so an unchanged label costs nothing."""
 
-    def __init__(self, client: RepoClient, *, served: tuple[str, ...], labels: Labels, trust: Trust):
+    def __init__(
+        self,
+        client: RepoClient,
+        *,
+        served: tuple[str, ...],
+        labels: Labels,
+        trust: Trust,
+        cache: ListingCache | None = None,
+    ):
         self.client = client
         self.served = served
         self.labels = labels
         self.trust = trust
-        self._pages: dict[str, tuple[str | None, tuple[Issue, ...]]] = {}
+        self.cache = cache
+        self._views: dict[str, LabelView | None] = {}
         self._warned: set[int] = set()
 
     def listing(self) -> list[Issue]:
         """Open issues carrying any served label (conditional requests: an unchanged label costs nothing)."""
         seen: dict[int, Issue] = {}
         for label in self.served:
-            etag, cached = self._pages.get(label, (None, ()))
-            page = self.client.poll_issues(labels=[label], etag=etag)
-            issues = cached if page.not_modified else page.issues
-            self._pages[label] = (page.etag, issues)
-            seen.update((issue.number, issue) for issue in issues if not issue.is_pull_request)
+            known = self._views[label] if label in self._views else self.cache and self.cache.load(label)
+            view = self.client.poll_label(label, known)
+            if self.cache and view is not known:
+                self.cache.save(view)
+            self._views[label] = view
+            seen.update((issue.number, issue) for issue in view.issues())
         return list(seen.values())
 
     def split(self, issues: list[Issue]) -> tuple[list[Issue], list[Issue]]:

@@ -21,6 +21,7 @@ from ccc.render import render, render_file
 from ccc.worker.agent import CommandRun, ProgressTail, clean_env, run_command
 from ccc.worker.deliver import Publisher
 from ccc.worker.lease import Heartbeat
+from ccc.worker.listing_cache import ListingCache
 from ccc.worker.masking import Masker
 from ccc.worker.progress import ProgressComment
 from ccc.worker.queue import Trust, WorkQueue
@@ -110,6 +111,7 @@ class Worker:
             served=settings.served_labels,
             labels=settings.labels,
             trust=Trust(client, settings.trusted_authors),
+            cache=settings.cache_dir and ListingCache(settings.cache_dir, api_url=settings.api_url, repo=settings.repo),
         )
         self.workspace = Workspace(
             remote_url=settings.remote_url,
