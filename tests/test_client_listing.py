@@ -35,8 +35,14 @@ def test_changes_keep_open_labelled_issues_and_drop_the_rest():
 def test_the_next_listing_starts_a_little_before_the_watermark():
     view = LabelView.listed("cc01", None, [raw(1, "2026-01-01T10:00:00Z")])
     assert view.since(timedelta(minutes=2)).isoformat() == "2026-01-01T09:58:00+00:00"
-    assert view.since().isoformat() == "2026-01-01T09:59:30+00:00"
+    assert view.since().isoformat() == "2026-01-01T09:59:55+00:00"
     assert LabelView.listed("cc01", None, []).since() is None  # nothing seen: list in full
+
+
+def test_a_view_is_listed_in_full_again_when_empty_or_an_hour_old():
+    assert LabelView.listed("cc01", None, [], at=1000.0).wants_full_listing(1001.0)
+    view = LabelView.listed("cc01", None, [raw(1, "2026-01-01T10:00:00Z")], at=1000.0)
+    assert not view.wants_full_listing(1000.0 + 3600) and view.wants_full_listing(1000.0 + 3601)
 
 
 def test_a_saved_view_reads_back_equal_and_anything_else_is_refused():

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Mapping
 from datetime import timedelta
@@ -236,6 +237,7 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str] = os.environ)
         rate_limit_reserve=int(args.rate_limit_reserve),
         max_wait=float(args.max_wait),
         cache_dir=Path(args.cache_dir) if args.cache_dir else cache_dir_default(env),
+        spread=f"{args.worker}@{env.get('RUNNER_NAME') or socket.gethostname()}/{os.getpid()}",
         labels=_labels(args.label_names),
         claims_namespace=args.claims_namespace,
         run_id=env.get("GITHUB_RUN_ID", ""),

@@ -7,7 +7,9 @@ view can be saved between runs. A poll asks for the first page with `If-None-Mat
 - 200 holding the whole label (one page): that page is the new view, 1 request;
 - 200 with more pages: the issues updated since the watermark (all states, all labels, so closed and
   relabelled issues leave the view) are merged in: 2 requests while fewer than 100 issues changed.
-Without a view (first run, cache missing or corrupt) the label is listed in full.
+Without a view (first run, cache missing or corrupt) the label is listed in full; also when the view's
+last full listing is over an hour old (a change seen late by a lagging listing is not kept out for long),
+and when the changes would take more pages than the label itself.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from ccc.client.models import Issue, parse_time
 
 # Listings may lag behind writes by a little: changes are re-read from this far before the watermark,
 # so an update that became visible late is not missed. It costs re-reading the last minutes' changes.
-WATERMARK_SLACK = timedelta(seconds=30)
+WATERMARK_SLACK = timedelta(seconds=5)
+FULL_LISTING_EVERY = 3600.0  # seconds; only ever spent when the label changed
 VERSION = 1
 
 # What `Issue.from_json` reads: a cached issue keeps only these fields.
@@ -45,11 +48,15 @@ class LabelView:
     etag: str | None
     watermark: str | None  # ISO time of the newest update seen
     raw: dict[int, dict[str, Any]] = field(default_factory=dict)  # issue number → trimmed JSON
+    listed_at: float = 0.0  # epoch seconds of the last full listing
 
     @classmethod
-    def listed(cls, label: str, etag: str | None, items: list[dict]) -> LabelView:
+    def listed(cls, label: str, etag: str | None, items: list[dict], *, at: float = 0.0) -> LabelView:
         """A view from a full listing of the label's open issues."""
-        return cls(label, etag, None, {}).merged(items, etag)
+        return cls(label, etag, None, {}, at).merged(items, etag)
+
+    def wants_full_listing(self, now: float) -> bool:
+        return self.watermark is None or now - self.listed_at > FULL_LISTING_EVERY
 
     def issues(self) -> tuple[Issue, ...]:
         return tuple(Issue.from_json(data) for data in self.raw.values())
@@ -72,11 +79,11 @@ class LabelView:
                 raw.pop(data["number"], None)
             if watermark is None or parse_time(data["updated_at"]) > parse_time(watermark):
                 watermark = data["updated_at"]
-        return LabelView(self.label, etag, watermark, raw)
+        return LabelView(self.label, etag, watermark, raw, self.listed_at)
 
     def to_json(self) -> dict:
         return {"version": VERSION, "label": self.label, "etag": self.etag, "watermark": self.watermark,
-                "issues": list(self.raw.values())}  # fmt: skip
+                "listed_at": self.listed_at, "issues": list(self.raw.values())}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: dict) -> LabelView:
@@ -86,4 +93,4 @@ class LabelView:
         raw = {int(item["number"]): item for item in data["issues"]}
         for item in raw.values():
             Issue.from_json(item)  # every cached issue must still parse
-        return cls(str(data["label"]), data["etag"], data["watermark"], raw)
+        return cls(str(data["label"]), data["etag"], data["watermark"], raw, float(data["listed_at"]))

@@ -227,16 +227,27 @@ class RepoClient:
         resp_headers, data = self._get_json("poll_issues", f"{self._repo_path}/issues", params, headers)
         if view is not None and etag and not data and resp_headers.get("etag", etag) == etag:
             return view  # 304: not charged
-        new_etag = resp_headers.get("etag")
+        new_etag, now = resp_headers.get("etag"), self._clock()
         match = _LINK_NEXT.search(resp_headers.get("link", ""))
         if not match:  # one page holds the whole label: the probe is the listing
-            return LabelView.listed(label, new_etag, list(data or ()))
-        since = view.since(self.listing_slack) if view else None
-        if view is None or since is None:
-            rest = self._paginate("poll_issues", match.group(1).replace(self.api_url, "", 1))
-            return LabelView.listed(label, new_etag, [*data, *rest])
-        changes = {"state": "all", "sort": "updated", "direction": "asc", "since": _iso(since)}
-        return view.merged(list(self._paginate("poll_changes", f"{self._repo_path}/issues", changes)), new_etag)
+            return LabelView.listed(label, new_etag, list(data or ()), at=now)
+        if view is not None and not view.wants_full_listing(now):
+            changed = self._changes_since(view.since(self.listing_slack), limit=len(view.raw) + PER_PAGE)
+            if changed is not None:
+                return view.merged(changed, new_etag)
+        rest = self._paginate("poll_issues", match.group(1).replace(self.api_url, "", 1))
+        return LabelView.listed(label, new_etag, [*data, *rest], at=now)
+
+    def _changes_since(self, since: datetime, *, limit: int) -> list[dict] | None:
+        """Issues (any state, any label) updated since `since`; None once there are more than `limit`
+        (then listing the label itself costs less)."""
+        params = {"state": "all", "sort": "updated", "direction": "asc", "since": _iso(since)}
+        changed = []
+        for item in self._paginate("poll_changes", f"{self._repo_path}/issues", params):
+            changed.append(item)
+            if len(changed) > limit:
+                return None
+        return changed
 
     def get_issue(self, number: int) -> Issue:
         return Issue.from_json(self._get_json("get_issue", f"{self._repo_path}/issues/{number}")[1])

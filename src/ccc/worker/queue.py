@@ -1,7 +1,13 @@
-"""Finding work: one listing per served label, then state, trust and dependency checks, in priority order."""
+"""Finding work: one listing per served label, then state, trust and dependency checks, in priority order.
+
+Workers sharing a label would all want the same oldest task and collide on every claim (a convoy). A
+worker with a `spread` identity orders tasks of equal priority by rendezvous hashing of its identity and
+the issue number instead: each worker has its own order, so first choices differ, and the rest follow.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from ccc.client import Issue, LabelView, RepoClient
@@ -12,6 +18,13 @@ from ccc.worker.listing_cache import ListingCache
 log = logging.getLogger(__name__)
 
 WRITERS = frozenset({"write", "maintain", "admin"})
+
+
+def rendezvous(identity: str | None, number: int) -> int:
+    """This worker's rank for an issue: a hash, so every worker ranks the same issues differently (0: none)."""
+    if identity is None:
+        return 0
+    return int.from_bytes(hashlib.sha256(f"{identity}#{number}".encode()).digest()[:8], "big")
 
 
 class Trust:
@@ -44,12 +57,14 @@ class WorkQueue:
         labels: Labels,
         trust: Trust,
         cache: ListingCache | None = None,
+        spread: str | None = None,
     ):
         self.client = client
         self.served = served
         self.labels = labels
         self.trust = trust
         self.cache = cache
+        self.spread = spread  # this worker's identity among those serving its labels; None: oldest first
         self._views: dict[str, LabelView | None] = {}
         self._warned: set[int] = set()
 
@@ -95,7 +110,8 @@ class WorkQueue:
         return True
 
     def _order(self, issue: Issue) -> tuple:
-        return (self.labels.priority_of(issue.labels).rank, issue.created_at, issue.number)
+        rank = self.labels.priority_of(issue.labels).rank
+        return (rank, rendezvous(self.spread, issue.number), issue.created_at, issue.number)
 
     def _trusted(self, issue: Issue) -> bool:
         if self.trust.allows(issue):

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-import random
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,9 +30,6 @@ from ccc.worker.task import AttemptFailed, Task, branch_name
 from ccc.worker.workspace import Workspace
 
 log = logging.getLogger(__name__)
-
-# After a lost claim race, skip ahead by up to this many candidates.
-CONVOY_SPREAD = 8
 
 
 def run(
@@ -112,6 +108,7 @@ class Worker:
             labels=settings.labels,
             trust=Trust(client, settings.trusted_authors),
             cache=settings.cache_dir and ListingCache(settings.cache_dir, api_url=settings.api_url, repo=settings.repo),
+            spread=settings.spread,
         )
         self.workspace = Workspace(
             remote_url=settings.remote_url,
@@ -142,7 +139,7 @@ class Worker:
         ready, held = self.queue.split(self.queue.listing())
         self.others_at_work = bool(held)
         deps: dict[int, bool] = {}
-        for issue in _skipping_ahead(ready):
+        for issue in ready:
             if self.queue.dependencies_done(issue, deps):
                 claim = self._claim(issue)
                 if claim:
@@ -356,20 +353,6 @@ class Worker:
             heartbeat.stop()
         except LeaseLost:
             pass
-
-
-def _skipping_ahead(candidates: list[Issue]) -> Iterator[Issue]:
-    """Candidates in order, except that after each one not taken it skips a random few (tried at the end).
-
-    Workers polling the same listing all want the oldest task; moving on to the next one in step would
-    make them collide again on every task (a convoy).
-    """
-    pending = list(candidates)
-    while pending:
-        yield pending.pop(0)
-        if pending:
-            jump = random.randrange(min(len(pending), CONVOY_SPREAD))
-            pending = pending[jump:] + pending[:jump]
 
 
 def workdir_default(env: Mapping[str, str]) -> Path:

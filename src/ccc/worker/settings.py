@@ -56,6 +56,9 @@ class WorkerSettings:
     max_requests: int = 0  # per run, checked before each poll so a claimed task is always finished; 0: no limit
     rate_limit_reserve: int = 0  # units of the hourly rate limit a poll never starts into
     max_wait: float = 300.0  # longest one request waits out rate limits before the run stops
+    # Who this worker is among the runners serving its labels (runner name and process): spreads first
+    # choices by rendezvous hashing. None: oldest first, as for a lone worker.
+    spread: str | None = None
     cache_dir: Path | None = None  # where listing views persist between runs; None: only within this run
     labels: Labels = Labels()
     claims_namespace: str = DEFAULT_NAMESPACE
