@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timezone
 
 import pytest
 
@@ -26,16 +26,18 @@ def test_changes_keep_open_labelled_issues_and_drop_the_rest():
         raw(3, "2026-01-01T11:00:02Z"),
         raw(4, "2026-01-01T11:00:03Z", pull=True),
     ]
-    after = view.merged(changed, '"e2"')
+    after = view.merged(changed, '"e2"', at=0.0)
     assert [issue.number for issue in after.issues()] == [3]
     assert (after.etag, after.watermark) == ('"e2"', "2026-01-01T11:00:03Z")
     assert "reactions" not in after.raw[3]  # only what an Issue is built from is kept
 
 
-def test_the_next_listing_starts_a_little_before_the_watermark():
-    view = LabelView.listed("cc01", None, [raw(1, "2026-01-01T10:00:00Z")])
-    assert view.since(timedelta(minutes=2)).isoformat() == "2026-01-01T09:58:00+00:00"
-    assert view.since().isoformat() == "2026-01-01T09:59:55+00:00"
+def test_the_next_listing_starts_at_the_watermark_or_a_little_before_a_poll_that_came_right_after_it():
+    polled = datetime(2026, 1, 1, 10, 0, 2, tzinfo=timezone.utc).timestamp()  # 2 s after the newest update
+    view = LabelView.listed("cc01", None, [raw(1, "2026-01-01T10:00:00Z")], at=polled)
+    assert view.since().isoformat() == "2026-01-01T09:59:57+00:00"  # 5 s before the poll
+    later = LabelView.listed("cc01", None, [raw(1, "2026-01-01T10:00:00Z")], at=polled + 3600)
+    assert later.since().isoformat() == "2026-01-01T10:00:00+00:00"  # nothing can still be lagging
     assert LabelView.listed("cc01", None, []).since() is None  # nothing seen: list in full
 
 

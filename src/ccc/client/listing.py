@@ -15,13 +15,13 @@ and when the changes would take more pages than the label itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ccc.client.models import Issue, parse_time
 
-# Listings may lag behind writes by a little: changes are re-read from this far before the watermark,
-# so an update that became visible late is not missed. It costs re-reading the last minutes' changes.
+# Listings may lag behind writes by a little: an update made just before a poll may show up only after it.
+# So the next poll re-reads from this far before the previous one (when that is before the watermark).
 WATERMARK_SLACK = timedelta(seconds=5)
 FULL_LISTING_EVERY = 3600.0  # seconds; only ever spent when the label changed
 VERSION = 1
@@ -49,11 +49,12 @@ class LabelView:
     watermark: str | None  # ISO time of the newest update seen
     raw: dict[int, dict[str, Any]] = field(default_factory=dict)  # issue number → trimmed JSON
     listed_at: float = 0.0  # epoch seconds of the last full listing
+    polled_at: float = 0.0  # epoch seconds of the last poll that read issues (a 304 reads none)
 
     @classmethod
     def listed(cls, label: str, etag: str | None, items: list[dict], *, at: float = 0.0) -> LabelView:
         """A view from a full listing of the label's open issues."""
-        return cls(label, etag, None, {}, at).merged(items, etag)
+        return cls(label, etag, None, {}, at).merged(items, etag, at=at)
 
     def wants_full_listing(self, now: float) -> bool:
         return self.watermark is None or now - self.listed_at > FULL_LISTING_EVERY
@@ -62,11 +63,14 @@ class LabelView:
         return tuple(Issue.from_json(data) for data in self.raw.values())
 
     def since(self, slack: timedelta = WATERMARK_SLACK) -> datetime | None:
-        """Where the next incremental listing starts (None: list in full)."""
+        """Where the next incremental listing starts (None: list in full): the watermark, or earlier when
+        the last poll came so soon after it that a lagging update may not have shown yet."""
         moment = parse_time(self.watermark)
-        return moment - slack if moment else None
+        if moment is None:
+            return None
+        return min(moment, datetime.fromtimestamp(self.polled_at, tz=timezone.utc) - slack)
 
-    def merged(self, changed: list[dict], etag: str | None) -> LabelView:
+    def merged(self, changed: list[dict], etag: str | None, *, at: float) -> LabelView:
         """This view with changed issues applied: open ones carrying the label in, everything else out."""
         raw = dict(self.raw)
         watermark = self.watermark
@@ -79,11 +83,12 @@ class LabelView:
                 raw.pop(data["number"], None)
             if watermark is None or parse_time(data["updated_at"]) > parse_time(watermark):
                 watermark = data["updated_at"]
-        return LabelView(self.label, etag, watermark, raw, self.listed_at)
+        return LabelView(self.label, etag, watermark, raw, self.listed_at, at)
 
     def to_json(self) -> dict:
-        return {"version": VERSION, "label": self.label, "etag": self.etag, "watermark": self.watermark,
-                "listed_at": self.listed_at, "issues": list(self.raw.values())}  # fmt: skip
+        fields = {"label": self.label, "etag": self.etag, "watermark": self.watermark}
+        times = {"listed_at": self.listed_at, "polled_at": self.polled_at}
+        return {"version": VERSION, **fields, **times, "issues": list(self.raw.values())}
 
     @classmethod
     def from_json(cls, data: dict) -> LabelView:
@@ -93,4 +98,5 @@ class LabelView:
         raw = {int(item["number"]): item for item in data["issues"]}
         for item in raw.values():
             Issue.from_json(item)  # every cached issue must still parse
-        return cls(str(data["label"]), data["etag"], data["watermark"], raw, float(data["listed_at"]))
+        listed_at, polled_at = float(data["listed_at"]), float(data["polled_at"])
+        return cls(str(data["label"]), data["etag"], data["watermark"], raw, listed_at, polled_at)

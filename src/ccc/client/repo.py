@@ -234,7 +234,7 @@ class RepoClient:
         if view is not None and not view.wants_full_listing(now):
             changed = self._changes_since(view.since(self.listing_slack), limit=len(view.raw) + PER_PAGE)
             if changed is not None:
-                return view.merged(changed, new_etag)
+                return view.merged(changed, new_etag, at=now)
         rest = self._paginate("poll_issues", match.group(1).replace(self.api_url, "", 1))
         return LabelView.listed(label, new_etag, [*data, *rest], at=now)
 
