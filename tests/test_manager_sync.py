@@ -264,11 +264,11 @@ def test_sync_that_makes_work_available_wakes_the_workers(sandbox, root):
     result, _ = run_sync(sandbox, root, dispatch_event="ccc-work")
 
     assert result.dispatched == ("cc01",)  # t0001 (cc02) is blocked by t0000
-    [event] = sandbox.events()
-    assert event["payload"]["event_type"] == "ccc-work"
+    [event] = sandbox.events("repository_dispatch")
+    assert event["payload"]["action"] == "ccc-work"
     assert event["payload"]["client_payload"] == {"workers": ["cc01"]}
     run_sync(sandbox, root, dispatch_event="ccc-work")
-    assert len(sandbox.events()) == 1  # nothing new: no wake-up
+    assert len(sandbox.events("repository_dispatch")) == 1  # nothing new: no wake-up
 
 
 def test_dry_run_counts_writes_but_makes_none(sandbox, root):
