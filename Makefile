@@ -72,9 +72,18 @@ $(WEBHOOK_SCHEMAS_STAMP): tools/webhooks-schemas/package.json tools/webhooks-sch
 .PHONY: webhook-schemas
 webhook-schemas: $(WEBHOOK_SCHEMAS_STAMP)
 
-unit: $(STAMP) claude-cli $(MERMAID_STAMP) $(WEBHOOK_SCHEMAS_STAMP)
+unit: $(STAMP) claude-cli $(MERMAID_STAMP) $(WEBHOOK_SCHEMAS_STAMP) chromium
 	CCC_MERMAID_DIR=$(CURDIR)/$(MERMAID_DIR) CCC_WEBHOOK_SCHEMAS_DIR=$(CURDIR)/$(WEBHOOK_SCHEMAS_DIR) \
 		$(BIN)/pytest -n auto -q
+
+# Headless Chromium (Debian's package) for the one browser test of the sandbox's HTML view: installed when
+# we are root with apt, else the command is printed and that test is skipped.
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; \
+	  else echo "browser test skipped; to run it: sudo apt-get install chromium"; fi; }
 
 # The Claude Code CLI that the claude-code agent preset is tested with, pinned in tools/claude/ and installed
 # from the npm registry (its native binary ships in a platform package) into a git-ignored cache.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import yaml
 
 from ccc.client import RepoClient
 from ccc.manager.pacing import Pacer
+from ccc.manager.progress import Progress
 from ccc.manager.settings import ManagerSettings
 from ccc.manager.sync import read_inventory, recent_creations, sync
 from ccc.manifest import load_manifests
@@ -279,3 +281,13 @@ def test_dry_run_counts_writes_but_makes_none(sandbox, root):
     assert client.counter.by_operation()["create_issue"] == 5  # counted once each, as a real sync would
     assert all_issues(sandbox) == []
     assert sandbox.stats()["writes"] == 0
+
+
+def test_sync_reports_progress_once_per_task(sandbox, root):
+    write_manifest(root, many_tasks(5))
+    progress = Progress("sync", 5, stream=io.StringIO(), terminal=False)
+    settings = ManagerSettings(root=root, manager_login="maintainer", max_writes_per_minute=0)
+
+    sync(client_for(sandbox), load_manifests(root), settings, progress=progress)
+
+    assert progress.done == 5

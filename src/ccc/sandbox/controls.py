@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ccc.sandbox.api_actions import put_runners
 from ccc.sandbox.consistency import Lag
 from ccc.sandbox.routing import ApiError, Request, Response
 from ccc.sandbox.webhooks import events_json
@@ -93,4 +94,5 @@ CONTROLS: dict[tuple[str, str], Callable[..., Response]] = {
     ("GET", "/events"): get_events,
     ("POST", "/repos"): create_repo,
     ("POST", "/reset"): reset,
+    ("PUT", "/runners"): put_runners,
 }

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ccc.sandbox import (
+    api_actions,
     api_comments,
     api_events,
     api_git,
@@ -34,6 +35,7 @@ from ccc.sandbox import (
     api_sub_issues,
     api_users,
     githttp,
+    html,
     merging,
 )
 from ccc.sandbox.consistency import Consistency
@@ -62,6 +64,7 @@ ROUTE_MODULES = (
     api_repo_settings,
     api_merges,
     api_reviews,
+    api_actions,
 )
 
 API_PREFIX = "/api/v3"
@@ -423,6 +426,8 @@ class Handler(BaseHTTPRequestHandler):
         if git:
             req = Request(self.command, path, query, headers, body, root)
             return sandbox.handle_git(req, git.group("owner"), git.group("name"))
+        if self.command == "GET" and (page := html.page(sandbox.store, path)) is not None:
+            return page  # the browser view of the html_url addresses
         return error_response(ApiError(404, "Not Found"))
 
     def read_body(self) -> bytes:
