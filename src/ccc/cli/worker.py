@@ -25,6 +25,7 @@ from ccc.cli.options import (
     labels_from,
 )
 from ccc.errors import InputError
+from ccc.isolation.confine import MODEL_API_HOST, IsolationSettings
 from ccc.protocol.claims import DEFAULT_NAMESPACE
 from ccc.render import render
 from ccc.worker.listing_cache import cache_dir_default
@@ -40,10 +41,11 @@ git ref, run the agent command on it in a fresh work tree, and deliver a pull re
 Every option can also be set with the environment variable named after it in brackets (e.g.
 --max-tasks is CCC_MAX_TASKS); flags win. Tokens are read only from environment variables (--token-env).
 
-The agent command runs with `sh -c` in the work tree, in its own process group, with a clean
-environment: PATH, HOME, locale, CCC_PROMPT_FILE, CCC_ISSUE_NUMBER, CCC_ISSUE_TITLE, CCC_BRANCH,
-CCC_WORKDIR, CCC_PROGRESS_FILE, plus --pass-env names; no GitHub token unless --pass-token.
-Lines it appends to $CCC_PROGRESS_FILE appear on the issue as one progress comment.
+The agent command runs with `sh -c` in the work tree, confined by bubblewrap (--isolation bwrap: its
+own namespaces, only its tree writable, network only through the --allow-domains proxy; see
+docs/security.md), with a clean environment: PATH, HOME, locale, CCC_PROMPT_FILE, CCC_ISSUE_NUMBER,
+CCC_ISSUE_TITLE, CCC_BRANCH, CCC_WORKDIR, CCC_PROGRESS_FILE, plus --pass-env names; no GitHub token
+unless --pass-token. Lines it appends to $CCC_PROGRESS_FILE appear on the issue, neutralised.
 """
 
 EPILOG = """\
@@ -96,6 +98,23 @@ def _add_options(p: argparse.ArgumentParser, option) -> None:
     option(p, "--test-command", "shell command run after the agent; the task fails if it fails")
     option(p, "--pass-env", "comma-separated variables the agent may see (e.g. its API key)", default="")
     option(p, "--pass-token", "give the agent GITHUB_TOKEN and GH_TOKEN too", switch=True)
+    option(
+        p,
+        "--isolation",
+        "bwrap (confine the agent with bubblewrap) or none (an explicit, loudly logged opt-out; macOS)",
+        default="bwrap",
+    )
+    option(p, "--network", "the confined agent's network: allowlist, none or host", default="allowlist")
+    option(p, "--allow-domains", "comma-separated hosts the agent may reach besides the model API", default="")
+    option(p, "--read-only-paths", "comma-separated toolchain directories the confined agent may read", default="")
+    option(
+        p,
+        "--secret-env",
+        "comma-separated variables holding secrets: masked in logs and refused in the agent's commit",
+        default="",
+    )
+    option(p, "--allow-workflow-changes", "let the agent's commit change .github/workflows/", switch=True)
+    option(p, "--max-change-bytes", "refuse a commit whose changed files hold more", type=int, default=10_000_000)
     option(p, "--max-tasks", "tasks per run (default 1 with --once, no limit with --loop)", type=int)
     option(p, "--timeout-minutes", "kill the agent's process group after this long", type=float, default=60.0)
     option(p, "--lease-minutes", "claim lease, renewed by a heartbeat every third of it", type=float, default=10.0)
@@ -187,6 +206,15 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str] = os.environ)
         template_dir=Path(args.template_dir) if args.template_dir else None,
         agent_env=split_list(args.pass_env),
         pass_token=bool(args.pass_token),
+        isolation=IsolationSettings(
+            mode=args.isolation,
+            network=args.network,
+            allow_domains=(MODEL_API_HOST, *split_list(args.allow_domains)),
+            read_only=tuple(Path(path) for path in split_list(args.read_only_paths)),
+        ),
+        secret_env=split_list(args.secret_env),
+        allow_workflow_changes=bool(args.allow_workflow_changes),
+        max_change_bytes=int(args.max_change_bytes),
         max_tasks=max_tasks,
         timeout=timedelta(minutes=float(args.timeout_minutes)),
         lease=timedelta(minutes=float(args.lease_minutes)),

@@ -92,6 +92,7 @@ class RepoClient:
         )
         self._repo = self._gh.get_repo(repo)
         self._repo_path = f"/repos/{repo}"
+        self._comment_login: str | None = None  # the author of our first comment: read-backs accept only it
 
     def close(self) -> None:
         self._gh.close()
@@ -394,7 +395,11 @@ class RepoClient:
                     replay_safe=False,
                     write=True,
                 )
-                return None if made is None else Comment.from_json(made._rawData)
+                if made is None:
+                    return None
+                comment = Comment.from_json(made._rawData)
+                self._comment_login = self._comment_login or comment.author  # who GitHub says we are
+                return comment
             except AmbiguousWriteError:
                 if marker is None:
                     raise
@@ -404,8 +409,11 @@ class RepoClient:
         raise TransientError(f"comment on #{number}: GitHub kept failing; nothing was posted")
 
     def _find_comment(self, number: int, marker: str, *, since: datetime) -> Comment | None:
+        """Ours only if the marker ends the body and, once we know our login, we wrote it: a marker quoted
+        or forged elsewhere (by an agent's text, or another account) is never taken for ours."""
         for comment in self.list_comments(number, since=since - _READBACK_SLACK):
-            if marker in comment.body:
+            mine = self._comment_login is None or comment.author == self._comment_login
+            if mine and comment.body.rstrip().endswith(marker):
                 return comment
         return None
 
