@@ -12,6 +12,7 @@ class Status(str, Enum):
     FAILED = "failed"  # this attempt failed (released for retry, or out of attempts)
     LEASE_LOST = "lease-lost"  # another worker took the task over; we published nothing
     RATE_LIMITED = "rate-limited"  # GitHub's rate limit stopped us; see reset_at
+    BUDGET_SPENT = "budget-spent"  # the run's own budget (--max-requests, --rate-limit-reserve) stopped it
     DRY_RUN = "dry-run"  # nothing claimed: what would have been taken is listed
 
 
