@@ -76,3 +76,22 @@ def test_an_unchanged_listing_is_answered_from_the_etag_cache(sandbox):
     first, second = work.listing(), work.listing()
     assert [i.number for i in first] == [i.number for i in second] == [1]
     assert work.client.counter.charged == 1
+
+
+def test_spread_workers_put_different_issues_first_but_priority_still_leads(sandbox):
+    repo = github(sandbox).get_repo(sandbox.repo)
+    for number in range(40):
+        repo.create_issue(title=f"t{number}", labels=["cc01"])
+    urgent = repo.create_issue(title="urgent", labels=["cc01", "priority-high"]).number
+    repo_client = client(sandbox)
+    orders = []
+    for name in (f"cc01@runner-{i}/1" for i in range(16)):
+        work = WorkQueue(repo_client, served=("cc01",), labels=Labels(), trust=Trust(repo_client, ()), spread=name)
+        ready, _ = work.split(work.listing())
+        orders.append([issue.number for issue in ready])
+    assert all(order[0] == urgent and sorted(order) == sorted(orders[0]) for order in orders)
+    assert len({order[1] for order in orders}) >= 10  # first choices among equals spread over the issues
+    again = WorkQueue(
+        repo_client, served=("cc01",), labels=Labels(), trust=Trust(repo_client, ()), spread="cc01@runner-0/1"
+    )
+    assert [issue.number for issue in again.split(again.listing())[0]] == orders[0]  # stable for one identity

@@ -12,6 +12,7 @@ class Status(str, Enum):
     FAILED = "failed"  # this attempt failed (released for retry, or out of attempts)
     LEASE_LOST = "lease-lost"  # another worker took the task over; we published nothing
     RATE_LIMITED = "rate-limited"  # GitHub's rate limit stopped us; see reset_at
+    BUDGET_SPENT = "budget-spent"  # the run's own budget (--max-requests, --rate-limit-reserve) stopped it
     DRY_RUN = "dry-run"  # nothing claimed: what would have been taken is listed
 
 
@@ -46,6 +47,7 @@ class WorkerResult:
     reset_at: float | None = None
     message: str | None = None
     candidates: list[int] = field(default_factory=list)  # dry run: what would be claimed, in order
+    isolation: str = "bwrap"  # how the agent was confined ("none": the opt-out, shown loudly)
 
     @property
     def exit_code(self) -> int:
@@ -67,6 +69,7 @@ class WorkerResult:
             "reset_at": self.reset_at,
             "message": self.message,
             "candidates": self.candidates,
+            "isolation": self.isolation,
         }
 
 
