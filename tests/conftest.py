@@ -43,6 +43,15 @@ def module_sandbox(tmp_path_factory):
 
 
 @pytest.fixture
+def unlimited_sandbox(tmp_path):
+    """A sandbox of its own without GitHub's secondary limits (plain profile), for tests that create
+    hundreds of issues in seconds and are about something else (at 80 creates a minute, GitHub would
+    make them wait for many minutes)."""
+    with SandboxProcess.start(tmp_path / "unlimited", repos=REPOS, profile="plain") as running:
+        yield running
+
+
+@pytest.fixture
 def sandbox(module_sandbox):
     """A running sandbox with the repository acme/widgets and the seeded users, freshly reset.
 

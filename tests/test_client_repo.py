@@ -156,7 +156,6 @@ def test_the_rate_limit_reserve_is_never_spent(sandbox):
 
 
 def test_exhausted_rate_limit_fails_with_reset_time(tmp_path):
-    from ccc.sandbox.process import SandboxProcess
 
     with SandboxProcess.start(tmp_path / "sb", extra_args=["--rate-limit", "2"]) as sandbox:
         client = make_client(sandbox)
@@ -188,14 +187,6 @@ def test_conditional_poll_costs_nothing_when_unchanged(sandbox):
     again = client.poll_label("cc01", first)
     assert again is first
     assert client.counter.snapshot()["charged"] == client.counter.total - 1
-
-
-@pytest.fixture
-def unlimited_sandbox(tmp_path):
-    """Without GitHub's secondary limits: 250 issues made in seconds exceed 80 creates a minute, and the
-    listing test below is about what reading them costs."""
-    with SandboxProcess.start(tmp_path / "unlimited", repos=["acme/widgets"], profile="plain") as running:
-        yield running
 
 
 def test_a_changed_label_of_many_pages_costs_two_requests_and_the_view_follows_the_change(unlimited_sandbox):

@@ -75,7 +75,8 @@ def root(tmp_path):
     return tmp_path / "repo"
 
 
-def test_summarize_over_a_thousand_tasks_costs_at_most_twelve_requests(sandbox, root):
+def test_summarize_over_a_thousand_tasks_costs_at_most_twelve_requests(unlimited_sandbox, root):
+    sandbox = unlimited_sandbox
     synced(sandbox, root, [{"id": f"t{i}", "title": f"Task {i}", "body": "w", "worker": "cc02"} for i in range(BIG)])
 
     first, client = run(sandbox, root)

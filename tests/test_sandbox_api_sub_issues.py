@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from github import GithubException
 
-from ccc.sandbox.process import SandboxProcess
 from conftest import api_call
 
 
@@ -66,13 +65,6 @@ def test_a_cycle_is_refused(repo):
     with pytest.raises(GithubException) as caught:
         bottom.add_sub_issue(top.id)
     assert caught.value.status == 422
-
-
-@pytest.fixture
-def unlimited_sandbox(tmp_path):
-    """Without secondary limits: filling a parent takes 201 writes, more than GitHub allows in a minute."""
-    with SandboxProcess.start(tmp_path / "unlimited", profile="plain") as running:
-        yield running
 
 
 def test_a_parent_takes_at_most_100_sub_issues(unlimited_sandbox):
