@@ -485,6 +485,16 @@ class RepoClient:
                 return existing
         raise TransientError(f"create_pull for {head}: GitHub kept failing; no pull request was opened")
 
+    def close_pull(self, number: int) -> None:
+        """Close a pull request; sets an absolute state, so replaying it is harmless."""
+
+        def patch() -> None:
+            self._gh.requester.requestJsonAndCheck(
+                "PATCH", f"{self.api_url}{self._repo_path}/pulls/{number}", input={"state": "closed"}
+            )
+
+        self._call("close_pull", patch, replay_safe=True, write=True)
+
     def dispatch(self, event_type: str, payload: dict) -> None:
         """repository_dispatch: a duplicate wake-up is harmless, so replays are allowed."""
         self._call(

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 DEFAULT_NAMESPACE = "refs/ccc/claims"
+COMMITTER = "ccc <ccc@users.noreply.github.com>"
 # Compare-and-set writes answered with an error that was not applied are tried this often.
 CAS_TRIES = 3
 
@@ -225,6 +226,23 @@ class ClaimStore:
         """Extend the lease; raises LeaseLost when the ref moved (expired and taken over)."""
         now = self._now()
         return self._step(claim, claim.record.follow(ClaimKind.RENEW, at=now, lease_expires_at=now + lease))
+
+    def renewal(self, claim: Claim, lease: timedelta, reason: str | None = None) -> ClaimRecord:
+        """The record a fenced publish writes: a renewal whose commit moves in the same atomic push."""
+        now = self._now()
+        return claim.record.follow(ClaimKind.RENEW, at=now, lease_expires_at=now + lease, reason=reason)
+
+    def commit_object(self, record: ClaimRecord, *, parent: str) -> bytes:
+        """The claim commit for `record` in git's object format, as `git hash-object -t commit` takes it.
+
+        Identity and dates are those the API's commits carry, so a claim commit made by git and one made
+        through the API read the same in the attempt log.
+        """
+        seconds = int(record.at.timestamp())
+        ident = f"{COMMITTER} {seconds} +0000"
+        return (
+            f"tree {EMPTY_TREE}\nparent {parent}\nauthor {ident}\ncommitter {ident}\n\n{record.to_message()}"
+        ).encode()
 
     def verify(self, claim: Claim) -> None:
         """Fencing before anything visible: raises LeaseLost unless the ref still holds our latest commit."""

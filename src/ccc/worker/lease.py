@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 from ccc.errors import CccError, LeaseLost
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 class Heartbeat:
     """Holds the latest claim; renews it every `interval` seconds until stopped or lost.
 
-    Every use of the claim (renewal, fencing check, the final step) happens under one lock, so
+    Every use of the claim (renewal, fenced push or check, the final step) happens under one lock, so
     the main thread never acts on a claim the heartbeat has just replaced.
     """
 
@@ -38,15 +39,19 @@ class Heartbeat:
         self._thread.start()
         return self
 
-    def verify(self) -> None:
-        """Fencing: raises LeaseLost unless the ref still holds our latest claim commit."""
+    def hold(self, step: Callable[[Claim], Claim]) -> Claim:
+        """Run a fenced step on our latest claim, keeping the claim it returns (a push renews it).
+
+        Under the lock, so no renewal moves the claim between the step's check and its write.
+        """
         with self._lock:
             self._raise_if_lost()
             try:
-                self.store.verify(self._claim)
+                self._claim = step(self._claim)
             except LeaseLost:
                 self.lost.set()
                 raise
+            return self._claim
 
     def stop(self) -> Claim:
         """Stop renewing and hand over the claim for its final step; raises LeaseLost if it was lost."""

@@ -185,7 +185,8 @@ class Worker:
         nonce = new_nonce()
         files = self.settings.workdir / "tasks" / f"{issue.number}-{nonce}"
         files.mkdir(parents=True, exist_ok=True)
-        task = Task(issue=issue, heartbeat=heartbeat, branch=branch_name(issue), base="", files=files, nonce=nonce)
+        branch = branch_name(issue, claim.record.attempt)
+        task = Task(issue=issue, heartbeat=heartbeat, branch=branch, base="", files=files, nonce=nonce)
         try:
             self.publisher.announce(task)
             try:
