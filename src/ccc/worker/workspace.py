@@ -121,6 +121,7 @@ class Workspace:
 
     def remote_sha(self, ref: str) -> str | None:
         """Where `ref` points on the server now (git's own answer, never a lagging API replica)."""
+        self.root.mkdir(parents=True, exist_ok=True)
         out = self._git("ls-remote", self.remote_url, ref, cwd=self.root, auth=True)
         for line in out.splitlines():
             sha, _, name = line.partition("\t")
