@@ -86,8 +86,8 @@ class Publisher:
         task.heartbeat.hold(lambda claim: fence.push(claim, task.tree, task.branch))
         task.mark("pushed")
         checkpoint("after-push")
-        task.heartbeat.hold(fence.confirm)
         checkpoint("before-pr")
+        task.heartbeat.hold(fence.confirm)
         pull = self._open_pull(task)
         checkpoint("before-completion")
         try:
