@@ -56,7 +56,14 @@ $(MERMAID_STAMP): tools/mermaid/package.json tools/mermaid/package-lock.json
 	cd $(MERMAID_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-unit: $(STAMP) claude-cli $(MERMAID_STAMP)
+# The wall-clock shim the skew tests start workers with (tools/clockshift/clockshift.c).
+CLOCKSHIFT := build/clockshift.so
+
+$(CLOCKSHIFT): tools/clockshift/clockshift.c
+	mkdir -p build
+	gcc -shared -fPIC -O2 -Wall -o $@ $< -ldl
+
+unit: $(STAMP) claude-cli $(MERMAID_STAMP) $(CLOCKSHIFT)
 	CCC_MERMAID_DIR=$(CURDIR)/$(MERMAID_DIR) $(BIN)/pytest -n auto -q
 
 # The Claude Code CLI that the claude-code agent preset is tested with, pinned in tools/claude/ and installed

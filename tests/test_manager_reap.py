@@ -47,20 +47,20 @@ def hold(sandbox, number: int, *, lease: timedelta, attempts: int = 1) -> None:
     """A worker claims the task (taking it over `attempts - 1` times after its own leases expired)."""
     client = client_for(sandbox)
     store = ClaimStore(client)
-    store.claim(number, worker="cc01", run_id="1", run_url="", lease=timedelta(seconds=-1) if attempts > 1 else lease)
+    store.claim(number, worker="cc01", run_id="1", run_url="", lease=timedelta(minutes=-1) if attempts > 1 else lease)
     for attempt in range(2, attempts + 1):
         store.claim(
             number,
             worker="cc01",
             run_id=str(attempt),
             run_url="",
-            lease=lease if attempt == attempts else timedelta(seconds=-1),
+            lease=lease if attempt == attempts else timedelta(minutes=-1),
         )
     client.add_labels(number, ["in-progress"])
 
 
 def test_expired_lease_is_released_for_a_retry_with_a_comment(sandbox, root):
-    hold(sandbox, 1, lease=timedelta(seconds=-1))
+    hold(sandbox, 1, lease=timedelta(minutes=-1))
     hold(sandbox, 2, lease=timedelta(minutes=30))  # alive: left alone
 
     reaped = reap_leases(client_for(sandbox), settings_for(root))
@@ -76,7 +76,7 @@ def test_expired_lease_is_released_for_a_retry_with_a_comment(sandbox, root):
 
 
 def test_released_task_can_be_claimed_again_as_the_next_attempt(sandbox, root):
-    hold(sandbox, 1, lease=timedelta(seconds=-1))
+    hold(sandbox, 1, lease=timedelta(minutes=-1))
     reap_leases(client_for(sandbox), settings_for(root))
 
     claim = ClaimStore(client_for(sandbox)).claim(1, worker="cc02", run_id="2", run_url="", lease=timedelta(minutes=5))
@@ -85,7 +85,7 @@ def test_released_task_can_be_claimed_again_as_the_next_attempt(sandbox, root):
 
 
 def test_task_out_of_attempts_is_marked_failed(sandbox, root):
-    hold(sandbox, 1, lease=timedelta(seconds=-1), attempts=3)
+    hold(sandbox, 1, lease=timedelta(minutes=-1), attempts=3)
 
     [reaped] = reap_leases(client_for(sandbox), settings_for(root, max_attempts=3))
 
@@ -96,7 +96,7 @@ def test_task_out_of_attempts_is_marked_failed(sandbox, root):
 
 
 def test_a_second_reap_changes_nothing(sandbox, root):
-    hold(sandbox, 1, lease=timedelta(seconds=-1))
+    hold(sandbox, 1, lease=timedelta(minutes=-1))
     reap_leases(client_for(sandbox), settings_for(root))
 
     client = client_for(sandbox)
@@ -105,7 +105,7 @@ def test_a_second_reap_changes_nothing(sandbox, root):
 
 
 def test_summarize_with_reap_releases_expired_leases(sandbox, root):
-    hold(sandbox, 2, lease=timedelta(seconds=-1))
+    hold(sandbox, 2, lease=timedelta(minutes=-1))
 
     result = summarize(client_for(sandbox), settings_for(root, reap=True))
 

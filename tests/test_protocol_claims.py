@@ -9,7 +9,7 @@ import pytest
 
 from ccc.client import RepoClient, RetryPolicy
 from ccc.errors import LeaseLost, TransientError
-from ccc.protocol.claims import Claim, ClaimKind, ClaimRecord, ClaimStore
+from ccc.protocol.claims import MAX_MARGIN, Claim, ClaimKind, ClaimRecord, ClaimStore, lease_margin
 
 LEASE = timedelta(minutes=10)
 START = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
@@ -146,7 +146,7 @@ def test_renewal_extends_the_lease_and_keeps_the_attempt(store, clock):
 
 def test_expired_lease_is_taken_over_as_the_next_attempt(store, clock):
     claim(store, worker="cc01")
-    clock.advance(LEASE + timedelta(seconds=1))
+    clock.advance(LEASE + MAX_MARGIN)
     taken = claim(store, worker="cc02")
     assert taken is not None and taken.record.kind is ClaimKind.TAKEOVER
     assert taken.record.attempt == 2 and taken.record.worker == "cc02"
@@ -155,7 +155,7 @@ def test_expired_lease_is_taken_over_as_the_next_attempt(store, clock):
 
 def test_stalled_holder_is_fenced_after_a_takeover(store, clock):
     stalled = claim(store, worker="cc01")
-    clock.advance(LEASE + timedelta(seconds=1))
+    clock.advance(LEASE + MAX_MARGIN)
     assert claim(store, worker="cc02") is not None
     with pytest.raises(LeaseLost):
         store.verify(stalled)
@@ -234,3 +234,33 @@ def test_an_unapplied_failure_of_a_first_claim_is_tried_again(sandbox, store):
         [{"kind": "status", "status": 502, "route": "/repos/{owner}/{repo}/git/refs", "methods": ["POST"], "count": 1}]
     )
     assert claim(store) is not None
+
+
+def test_a_lease_is_taken_over_only_a_margin_after_it_ran_out(store, clock):
+    claim(store, worker="cc01")
+    clock.advance(LEASE + store.margin / 2)
+    assert claim(store, worker="cc02") is None
+    clock.advance(store.margin / 2)
+    assert claim(store, worker="cc02").record.worker == "cc02"
+
+
+def test_the_holder_stops_a_margin_before_its_lease_ends(store, clock):
+    held = claim(store)
+    assert not store.must_stop(held.record)
+    clock.advance(LEASE - store.margin)
+    assert store.must_stop(held.record)
+    assert not store.must_stop(store.release(held, "done").record)  # no lease is held any more
+
+
+def test_leases_are_stamped_with_githubs_time_by_default(sandbox):
+    store = ClaimStore(make_client(sandbox))
+    won = claim(store)
+    assert store.client.counter.by_operation() == {"server_time": 1, "create_commit": 1, "create_ref": 1}
+    github_now = store.client.server_time()
+    assert abs(won.record.at - github_now) < timedelta(seconds=5)
+    assert store.client.counter.by_operation()["server_time"] == 1  # later answers keep the clock: free
+
+
+def test_margins_are_a_tenth_of_short_leases_and_at_most_ten_seconds():
+    assert lease_margin(timedelta(seconds=10)) == timedelta(seconds=1)
+    assert lease_margin(timedelta(minutes=10)) == MAX_MARGIN == timedelta(seconds=10)

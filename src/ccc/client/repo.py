@@ -20,7 +20,7 @@ from github import Auth, Github, GithubException
 
 from ccc.client.models import Comment, GitCommit, Issue, IssuePage, Label, PullRequest, Ref
 from ccc.client.policy import RetryPolicy, describe_reset, rate_limit_wait
-from ccc.client.transport import RequestCounter, counting
+from ccc.client.transport import RequestCounter, ServerClock, counting
 from ccc.errors import (
     AmbiguousWriteError,
     AuthError,
@@ -68,6 +68,7 @@ class RepoClient:
         self.counter = counter or RequestCounter()
         self.dry_run = dry_run
         self.policy = policy or RetryPolicy()
+        self.server_clock = ServerClock()
         self._sleep = sleep
         # retry=None: no replays inside PyGithub/urllib3; `_call` decides per request.
         self._gh = Github(
@@ -99,7 +100,7 @@ class RepoClient:
         while True:
             attempt += 1
             try:
-                with counting(self.counter, operation):
+                with counting(self.counter, operation, self.server_clock):
                     return fn()
             except GithubException as exc:
                 message = _message(exc)
@@ -172,6 +173,20 @@ class RepoClient:
         except NotFoundError:
             return "none"
         return data.get("role_name") or data.get("permission") or "none"
+
+    def server_time(self) -> datetime:
+        """GitHub's time (from its answers' `Date`); asks once, for free, when nothing was asked yet.
+
+        Falls back to our own clock, with a warning, only if GitHub's answers carry no `Date` at all.
+        """
+        now = self.server_clock.now()
+        if now is None:
+            self._get_json("server_time", "/rate_limit")  # /rate_limit costs no rate limit
+            now = self.server_clock.now()
+        if now is None:
+            log.warning("GitHub's answers carry no Date header: judging leases by this runner's clock")
+            return datetime.now(timezone.utc)
+        return now
 
     def rate_limit(self) -> dict:
         return self._get_json("rate_limit", "/rate_limit")[1]["resources"]["core"]

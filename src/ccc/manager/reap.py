@@ -109,7 +109,7 @@ def reap_expired(
     for number, record in sorted(records.items()):
         if states[number] is not TaskState.IN_PROGRESS:
             continue
-        if not (record.is_expired(now) or record.kind in (ClaimKind.RELEASE, ClaimKind.FAIL)):
+        if not (record.is_expired(now, reaper.claims.margin) or record.kind in (ClaimKind.RELEASE, ClaimKind.FAIL)):
             continue
         outcome = reaper.reap(current[number], record)
         if outcome is not None:
@@ -123,11 +123,14 @@ def reap_leases(
     settings: ManagerSettings,
     *,
     claims: ClaimStore | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    clock: Callable[[], datetime] | None = None,
 ) -> list[Reaped]:
-    """`ccc manager reap`: read the claim of every in-progress task (2 requests each) and reap the expired."""
-    now = clock()
+    """`ccc manager reap`: read the claim of every in-progress task (2 requests each) and reap the expired.
+
+    Expiry is judged by GitHub's time (the claim store's clock) unless `clock` is given, with the store's margin.
+    """
     claims = claims or ClaimStore(client, namespace=settings.claims_namespace, max_attempts=settings.max_attempts)
+    now = (clock or claims.clock)()
     inventory = read_inventory(client, settings)
     current = inventory.by_number()
     states = task_states(inventory, settings.labels)

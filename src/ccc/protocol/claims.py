@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 DEFAULT_NAMESPACE = "refs/ccc/claims"
 COMMITTER = "ccc <ccc@users.noreply.github.com>"
+# The most slack a lease gets at its end: the holder stops this long before, takers wait this long after.
+MAX_MARGIN = timedelta(seconds=10)
 # Compare-and-set writes answered with an error that was not applied are tried this often.
 CAS_TRIES = 3
 
@@ -50,6 +52,11 @@ class ClaimKind(str, Enum):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def lease_margin(lease: timedelta) -> timedelta:
+    """Slack around a lease's end for GitHub's whole-second `Date` and request latency (a tenth, ≤ 10 s)."""
+    return min(MAX_MARGIN, lease / 10)
 
 
 def _stamp(moment: datetime) -> str:
@@ -76,12 +83,13 @@ class ClaimRecord:
     reason: str | None = None
     pr: str | None = None
 
-    def is_expired(self, now: datetime) -> bool:
-        return self.kind.holds_lease and self.lease_expires_at <= now
+    def is_expired(self, now: datetime, margin: timedelta = timedelta(0)) -> bool:
+        """The lease ran out more than `margin` ago (GitHub's time: see ClaimStore)."""
+        return self.kind.holds_lease and self.lease_expires_at + margin <= now
 
-    def is_free(self, now: datetime) -> bool:
-        """Another worker may take the task over: released, or a lease that ran out."""
-        return self.kind is ClaimKind.RELEASE or self.is_expired(now)
+    def is_free(self, now: datetime, margin: timedelta = timedelta(0)) -> bool:
+        """Another worker may take the task over: released, or a lease that ran out `margin` ago."""
+        return self.kind is ClaimKind.RELEASE or self.is_expired(now, margin)
 
     def follow(self, kind: ClaimKind, *, at: datetime, lease_expires_at: datetime, **changes) -> ClaimRecord:
         """The next record in the log: same task, a fresh nonce, reason/pr reset unless given."""
@@ -135,20 +143,27 @@ class Claim:
 
 
 class ClaimStore:
-    """Claims on tasks, kept as refs under `namespace` in the repository of `client`."""
+    """Claims on tasks, kept as refs under `namespace` in the repository of `client`.
+
+    Leases are stamped and judged by GitHub's clock (`client.server_time`, from its answers' `Date`),
+    never the runner's, with a `margin`: a holder stops `margin` before its lease ends, others take
+    over only `margin` after it ended. A runner whose clock is minutes off neither steals nor loses.
+    """
 
     def __init__(
         self,
         client: RepoClient,
         *,
         namespace: str = DEFAULT_NAMESPACE,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] | None = None,
         max_attempts: int = 3,
+        margin: timedelta = MAX_MARGIN,
     ):
         self.client = client
         self.namespace = namespace.rstrip("/")
-        self.clock = clock
+        self.clock = clock or client.server_time
         self.max_attempts = max_attempts
+        self.margin = margin
 
     def ref_name(self, issue: int) -> str:
         return f"{self.namespace}/{issue}"
@@ -184,7 +199,7 @@ class ClaimStore:
             if head is not None:
                 break
             # No ref at all: the create failed without being applied (a 5xx), so try again.
-        if head is None or not head.record.is_free(now) or not self.attempts_left(head.record):
+        if head is None or not self.may_take(head.record, now) or not self.attempts_left(head.record):
             return None
         successor = head.record.follow(
             ClaimKind.TAKEOVER,
@@ -207,7 +222,7 @@ class ClaimStore:
         """
         now = self._now()
         head = self._head(issue)
-        if head is None or not head.record.is_expired(now):
+        if head is None or not head.record.is_expired(now, self.margin):
             return None
         successor = head.record.follow(
             ClaimKind.TAKEOVER,
@@ -220,7 +235,15 @@ class ClaimStore:
         )
         return self._advance(head, successor)
 
+    def may_take(self, record: ClaimRecord, now: datetime) -> bool:
+        """Another worker may take this task over at `now` (GitHub's time)."""
+        return record.is_free(now, self.margin)
+
     # -- holding it ---------------------------------------------------------------------------
+
+    def must_stop(self, record: ClaimRecord) -> bool:
+        """The holder of `record` is within `margin` of its lease's end: it must not act on it any more."""
+        return record.kind.holds_lease and self._now() >= record.lease_expires_at - self.margin
 
     def renew(self, claim: Claim, lease: timedelta) -> Claim:
         """Extend the lease; raises LeaseLost when the ref moved (expired and taken over)."""

@@ -79,7 +79,7 @@ class Heartbeat:
                     return
                 except CccError as exc:
                     # A failed renewal is not a lost lease until the lease runs out: try again next beat.
-                    if self._claim.record.is_expired(self.store.clock()):
+                    if self.store.must_stop(self._claim.record):
                         log.error("#%d: could not renew before the lease ran out (%s)", self._claim.issue, exc)
                         self.lost.set()
                         return

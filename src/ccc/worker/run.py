@@ -15,7 +15,7 @@ from ccc.agents.claude_code import run_claude_code
 from ccc.agents.progress import Progress
 from ccc.client import Issue, RepoClient, connect
 from ccc.errors import AuthError, CccError, GitHubError, LeaseLost, RateLimitError
-from ccc.protocol.claims import Claim, ClaimStore, new_nonce
+from ccc.protocol.claims import Claim, ClaimStore, lease_margin, new_nonce
 from ccc.protocol.markers import read_task_marker, strip_hidden
 from ccc.render import render, render_file
 from ccc.worker.agent import CommandRun, ProgressTail, clean_env, run_command
@@ -97,7 +97,12 @@ class Worker:
         self.settings = settings
         self.client = client
         self.mask = Masker(settings.secrets)
-        self.store = ClaimStore(client, namespace=settings.claims_namespace, max_attempts=settings.max_attempts)
+        self.store = ClaimStore(
+            client,
+            namespace=settings.claims_namespace,
+            max_attempts=settings.max_attempts,
+            margin=lease_margin(settings.lease),
+        )
         self.queue = WorkQueue(
             client,
             served=settings.served_labels,
@@ -156,13 +161,13 @@ class Worker:
         if now < self._known_leases.get(issue.number, now):
             return False
         record = self.store.read(issue.number)
-        if record is None or record.is_free(now):
+        if record is None or self.store.may_take(record, now):
             return True
         if record.kind.is_final:
             self.publisher.settle(issue, record)
             self._known_leases[issue.number] = datetime.max.replace(tzinfo=timezone.utc)
         else:
-            self._known_leases[issue.number] = record.lease_expires_at
+            self._known_leases[issue.number] = record.lease_expires_at + self.store.margin
         return False
 
     def _claim(self, issue: Issue) -> Claim | None:
