@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from ccc.sandbox.api_issues import issue_row, reactions, since, touch
+from ccc.sandbox.api_issues import issue_row, reactions, since, touch, valid_body
 from ccc.sandbox.paging import paginate
 from ccc.sandbox.records import node_id, now_iso, web_root
 from ccc.sandbox.routing import ApiError, Request, Response, route, validation_failed
@@ -51,7 +51,7 @@ def _body(data: dict) -> str:
         raise validation_failed("IssueComment", "body", "missing_field")
     if not isinstance(body, str) or not body.strip():
         raise validation_failed("IssueComment", "body", "invalid")
-    return body
+    return valid_body(body, "IssueComment")
 
 
 @route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments")

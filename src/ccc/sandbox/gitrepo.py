@@ -24,6 +24,7 @@ INITIAL_IDENTITY = {"name": "ccc sandbox", "email": "sandbox@ccc.invalid"}
 # a loser fails on the compare (the ref moved), not on finding the lock taken.
 REPO_CONFIG = {
     "http.receivepack": "true",
+    "receive.hideRefs": "refs/pull",  # GitHub's pull refs are read-only: a push to them is denied
     "uploadpack.allowAnySHA1InWant": "true",
     "uploadpack.allowFilter": "true",
     "gc.auto": "0",

@@ -37,10 +37,14 @@ class SandboxProcess:
         *,
         repos: list[str] | None = None,
         tokens: dict[str, str] | None = None,
+        profile: str = "plain",
         extra_args: tuple[str, ...] | list[str] = (),
     ) -> SandboxProcess:
-        """Spawn the server in `data_dir` (created if missing) and wait until it is ready."""
-        args = [arg for repo in repos or () for arg in ("--repo", repo)]
+        """Spawn the server in `data_dir` (created if missing) and wait until it is ready.
+
+        `profile`: "plain" (forgiving) or "realistic" (GitHub's lag, budgets and settings; see the README).
+        """
+        args = ["--profile", profile] + [arg for repo in repos or () for arg in ("--repo", repo)]
         args += [arg for login, permission in (tokens or {}).items() for arg in ("--token", f"{login}:{permission}")]
         sandbox = cls(Path(data_dir), args + list(extra_args))
         sandbox._spawn(port=0)
@@ -132,6 +136,10 @@ class SandboxProcess:
 
     def reset_stats(self) -> None:
         self.control("POST", "stats/reset")
+
+    def lag(self, seconds: float, *, rate: float = 1.0, seed: int = 0) -> dict:
+        """Let replicas trail the primary by up to `seconds` on a share `rate` of reads (0: always fresh)."""
+        return self.control("POST", "lag", {"lag": seconds, "rate": rate, "seed": seed})
 
     def events(self) -> list[dict]:
         return self.control("GET", "events")

@@ -49,6 +49,9 @@ CREATE TABLE IF NOT EXISTS sub_issues (
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY, repo_id INTEGER NOT NULL, type TEXT NOT NULL, payload TEXT NOT NULL,
     created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS issue_events (
+    id INTEGER PRIMARY KEY, repo_id INTEGER NOT NULL, issue_id INTEGER NOT NULL, event TEXT NOT NULL,
+    actor_id INTEGER NOT NULL, commit_id TEXT, details TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -63,6 +66,7 @@ RESET_TABLES = (
     "pulls",
     "sub_issues",
     "events",
+    "issue_events",
     "kv",
 )
 
