@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from ccc.client.models import Comment, GitCommit, Issue, IssuePage, Label, PullRequest, Ref
+from ccc.client.models import Comment, GitCommit, Issue, IssuePage, Label, PullRequest, Ref, RefWrite
 from ccc.client.policy import RetryPolicy
 from ccc.client.repo import DEFAULT_API_URL, RepoClient
 from ccc.client.transport import RequestCounter
@@ -21,6 +21,7 @@ __all__ = [
     "Label",
     "PullRequest",
     "Ref",
+    "RefWrite",
     "RepoClient",
     "RequestCounter",
     "RetryPolicy",

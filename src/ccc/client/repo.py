@@ -18,7 +18,7 @@ from urllib.parse import quote
 import requests
 from github import Auth, Github, GithubException
 
-from ccc.client.models import Comment, GitCommit, Issue, IssuePage, Label, PullRequest, Ref
+from ccc.client.models import Comment, GitCommit, Issue, IssuePage, Label, PullRequest, Ref, RefWrite
 from ccc.client.policy import RetryPolicy, describe_reset, rate_limit_wait
 from ccc.client.transport import RequestCounter, ServerClock, counting
 from ccc.errors import (
@@ -130,9 +130,9 @@ class RepoClient:
             log.info("%s: %s, retrying (attempt %d)", operation, failure, attempt + 1)
             self._sleep(self.policy.backoff(attempt))
 
-    def _read_back(self, find: Callable[[], T | None]) -> T | None:
-        """Look for what an ambiguous write may have made; a miss is believed only once a lagging
-        listing has had time to catch up."""
+    def read_back(self, find: Callable[[], T | None]) -> T | None:
+        """Look for what a write made (or may have made); a miss is believed only once a lagging
+        replica has had time to catch up (`policy.read_back_delays`)."""
         for delay in (0.0, *self.policy.read_back_delays):
             if delay:
                 self._sleep(delay)
@@ -269,7 +269,7 @@ class RepoClient:
                 )
                 return None if created is None else Issue.from_json(created._rawData)
             except AmbiguousWriteError:
-                found = self._read_back(lambda: self.find_issue_by_marker(marker, since=started))
+                found = self.read_back(lambda: self.find_issue_by_marker(marker, since=started))
                 if found:
                     return found
         raise TransientError(f"create_issue {title!r}: GitHub kept failing; nothing was created")
@@ -378,7 +378,7 @@ class RepoClient:
             except AmbiguousWriteError:
                 if marker is None:
                     raise
-                found = self._read_back(lambda: self._find_comment(number, marker, since=started))
+                found = self.read_back(lambda: self._find_comment(number, marker, since=started))
                 if found:
                     return found
         raise TransientError(f"comment on #{number}: GitHub kept failing; nothing was posted")
@@ -427,32 +427,59 @@ class RepoClient:
         path = f"{self._repo_path}/git/matching-refs/{_short(prefix)}"
         return [Ref.from_json(d) for d in self._paginate("matching_refs", path)]
 
-    def create_ref(self, name: str, sha: str) -> bool:
-        """Compare-and-set create: True when the ref now points at `sha` because of us, False when taken."""
-        try:
-            self._call("create_ref", lambda: self._repo.create_git_ref(name, sha), replay_safe=False, write=True)
-            return True
-        except UnprocessableError:
-            pass  # exists already: maybe ours, if an earlier ambiguous attempt went through
-        except AmbiguousWriteError:
-            pass
-        current = self.get_ref(name)
-        return current is not None and current.sha == sha
+    def create_ref(self, name: str, sha: str) -> RefWrite:
+        """Compare-and-set create: DONE when the ref points at `sha` because of us, TAKEN when it exists elsewhere.
 
-    def update_ref(self, name: str, sha: str) -> bool:
-        """Fast-forward only (force false): True when the ref now points at `sha`, False when it moved elsewhere."""
+        An answer that leaves the outcome open (a 5xx, a reset, GitHub's transient "Reference update
+        failed", or "already exists" after such an answer) is settled by fast-forwarding the ref to
+        `sha`: GitHub's primary accepts that only if the ref is ours, where a read could come from a
+        replica that has not seen the create yet.
+        """
+        uncertain = False
+        for attempt in range(1, self.policy.attempts + 1):
+            try:
+                self._call("create_ref", lambda: self._repo.create_git_ref(name, sha), replay_safe=False, write=True)
+                return RefWrite.DONE
+            except UnprocessableError as exc:
+                if "already exists" in exc.message and not uncertain:
+                    return RefWrite.TAKEN
+            except AmbiguousWriteError:
+                pass
+            uncertain = True
+            settled = self.update_ref(name, sha)
+            if settled in (RefWrite.DONE, RefWrite.TAKEN):
+                return settled
+            self._sleep(self.policy.backoff(attempt))
+        return RefWrite.UNKNOWN
+
+    def update_ref(self, name: str, sha: str) -> RefWrite:
+        """Fast-forward only (force false): DONE, TAKEN (not a fast forward), ABSENT, or UNKNOWN.
+
+        Replaying a fast-forward to the same sha is harmless (the ref is already there, or still
+        behind it), so 5xx answers are replayed; GitHub's "Reference cannot be updated" (another
+        writer holds the ref this instant) is tried again after a pause.
+        """
 
         def patch() -> None:
             self._gh.requester.requestJsonAndCheck(
                 "PATCH", f"{self.api_url}{self._repo_path}/git/refs/{_short(name)}", input={"sha": sha, "force": False}
             )
 
-        try:
-            self._call("update_ref", patch, replay_safe=False, write=True)
-            return True
-        except (UnprocessableError, AmbiguousWriteError):
-            current = self.get_ref(name)
-            return current is not None and current.sha == sha
+        for attempt in range(1, self.policy.attempts + 1):
+            try:
+                self._call("update_ref", patch, replay_safe=True, write=True)
+                return RefWrite.DONE
+            except UnprocessableError as exc:
+                if "fast forward" in exc.message:
+                    return RefWrite.TAKEN
+                if "Reference does not exist" in exc.message:
+                    return RefWrite.ABSENT
+                log.info("update_ref %s: %s, trying again", name, exc.message)
+            except TransientError as exc:  # `_call` has replayed it already
+                log.warning("update_ref %s: %s", name, exc.message)
+                return RefWrite.UNKNOWN
+            self._sleep(self.policy.backoff(attempt))
+        return RefWrite.UNKNOWN
 
     def delete_ref(self, name: str) -> None:
         def delete() -> None:
@@ -491,7 +518,7 @@ class RepoClient:
                 )
                 return None if made is None else PullRequest.from_json(made._rawData)
             except AmbiguousWriteError:
-                existing = self._read_back(lambda: self.find_open_pull(head))
+                existing = self.read_back(lambda: self.find_open_pull(head))
             except UnprocessableError:
                 existing = self.find_open_pull(head)
                 if existing is None:

@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 
-from ccc.client import RepoClient
-from ccc.errors import LeaseLost, TransientError
+from ccc.client import GitCommit, RefWrite, RepoClient
+from ccc.errors import LeaseLost, NotFoundError, OutcomeUnknown
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,6 @@ DEFAULT_NAMESPACE = "refs/ccc/claims"
 COMMITTER = "ccc <ccc@users.noreply.github.com>"
 # The most slack a lease gets at its end: the holder stops this long before, takers wait this long after.
 MAX_MARGIN = timedelta(seconds=10)
-# Compare-and-set writes answered with an error that was not applied are tried this often.
-CAS_TRIES = 3
 
 
 class ClaimKind(str, Enum):
@@ -192,13 +190,12 @@ class ClaimStore:
             at=now,
         )
         sha = self._commit(record, parents=())
-        for _ in range(CAS_TRIES):
-            if self.client.create_ref(self.ref_name(issue), sha):
-                return Claim(issue, self.ref_name(issue), sha, record)
-            head = self._head(issue)
-            if head is not None:
-                break
-            # No ref at all: the create failed without being applied (a 5xx), so try again.
+        outcome = self.client.create_ref(self.ref_name(issue), sha)
+        if outcome is RefWrite.DONE:
+            return Claim(issue, self.ref_name(issue), sha, record)
+        if outcome is RefWrite.UNKNOWN:
+            raise OutcomeUnknown(f"#{issue}: GitHub kept failing to create {self.ref_name(issue)}; try again later")
+        head = self._head(issue, exists=True)
         if head is None or not self.may_take(head.record, now) or not self.attempts_left(head.record):
             return None
         successor = head.record.follow(
@@ -267,15 +264,6 @@ class ClaimStore:
             f"tree {EMPTY_TREE}\nparent {parent}\nauthor {ident}\ncommitter {ident}\n\n{record.to_message()}"
         ).encode()
 
-    def verify(self, claim: Claim) -> None:
-        """Fencing before anything visible: raises LeaseLost unless the ref still holds our latest commit."""
-        current = self.client.get_ref(claim.ref)
-        if current is None or current.sha != claim.head:
-            raise LeaseLost(
-                f"#{claim.issue}: our claim ({claim.record.worker}) is no longer the head of {claim.ref}",
-                issue=claim.issue,
-            )
-
     # -- ending it ----------------------------------------------------------------------------
 
     def release(self, claim: Claim, reason: str) -> Claim:
@@ -320,30 +308,44 @@ class ClaimStore:
     def _commit(self, record: ClaimRecord, *, parents: tuple[str, ...]) -> str:
         return self.client.create_commit(message=record.to_message(), tree=EMPTY_TREE, parents=parents, when=record.at)
 
-    def _head(self, issue: int) -> Claim | None:
+    def _head(self, issue: int, *, exists: bool = False) -> Claim | None:
+        """The ref's latest claim, read with patience for lagging replicas; None when there is none.
+
+        A replica may not have the ref yet (404) or the commit it points at: when GitHub has just said
+        the ref `exists`, or the ref names a commit, a miss is read again after the client's
+        read-back delays before it is believed.
+        """
         ref = self.client.get_ref(self.ref_name(issue))
+        if ref is None and exists:
+            ref = self.client.read_back(lambda: self.client.get_ref(self.ref_name(issue)))
         if ref is None:
             return None
-        record = ClaimRecord.from_message(self.client.get_commit(ref.sha).message)
+        commit = self.client.read_back(lambda: self._commit_or_none(ref.sha))
+        record = ClaimRecord.from_message(commit.message) if commit else None
         if record is None:
             log.warning("%s points at %s, which is not a ccc claim commit: leaving #%d alone", ref.name, ref.sha, issue)
             return None
         return Claim(issue, ref.name, ref.sha, record)
 
+    def _commit_or_none(self, sha: str) -> GitCommit | None:
+        try:
+            return self.client.get_commit(sha)
+        except NotFoundError:
+            return None  # not on this replica yet
+
     def _advance(self, head: Claim, record: ClaimRecord) -> Claim | None:
         """Fast-forward the ref from `head` to a child commit holding `record`; None when it moved first.
 
-        Raises TransientError when GitHub keeps failing while the ref stays at `head`: not a lost race.
+        The answer comes from GitHub's primary (ClientRepo.update_ref), never from a read. Raises
+        OutcomeUnknown when GitHub kept failing: not a lost race, and not a won one either.
         """
         sha = self._commit(record, parents=(head.head,))
-        for _ in range(CAS_TRIES):
-            if self.client.update_ref(head.ref, sha):
-                return Claim(head.issue, head.ref, sha, record)
-            current = self.client.get_ref(head.ref)
-            if current is None or current.sha != head.head:
-                return None
-            # Still at our head: the update failed without being applied (a 5xx), so try again.
-        raise TransientError(f"{head.ref}: GitHub kept failing to record {record.kind.value}; the claim is unchanged")
+        outcome = self.client.update_ref(head.ref, sha)
+        if outcome is RefWrite.DONE:
+            return Claim(head.issue, head.ref, sha, record)
+        if outcome is RefWrite.UNKNOWN:
+            raise OutcomeUnknown(f"{head.ref}: GitHub kept failing to record {record.kind.value}; outcome unknown")
+        return None
 
     def _step(self, claim: Claim, record: ClaimRecord) -> Claim:
         moved = self._advance(claim, record)
