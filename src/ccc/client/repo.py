@@ -413,6 +413,18 @@ class RepoClient:
 
         return self._call("create_commit", post, replay_safe=True, write=True)
 
+    def create_tree(self, files: dict[str, str]) -> str:
+        """Create a flat tree of text files {path: content}; content-addressed, so replays are harmless."""
+        entries = [{"path": path, "mode": "100644", "type": "blob", "content": text} for path, text in files.items()]
+
+        def post() -> str:
+            _, made = self._gh.requester.requestJsonAndCheck(
+                "POST", f"{self.api_url}{self._repo_path}/git/trees", input={"tree": entries}
+            )
+            return made["sha"]
+
+        return self._call("create_tree", post, replay_safe=True, write=True)
+
     def get_commit(self, sha: str) -> GitCommit:
         return GitCommit.from_json(self._get_json("get_commit", f"{self._repo_path}/git/commits/{sha}")[1])
 

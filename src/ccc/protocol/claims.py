@@ -20,13 +20,15 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 
 from ccc.client import GitCommit, RefWrite, RepoClient
-from ccc.errors import LeaseLost, NotFoundError, OutcomeUnknown
+from ccc.errors import LeaseLost, NotFoundError, OutcomeUnknown, UnprocessableError
 
 log = logging.getLogger(__name__)
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 DEFAULT_NAMESPACE = "refs/ccc/claims"
 COMMITTER = "ccc <ccc@users.noreply.github.com>"
+# The tree of claim commits where GitHub does not know the empty one: fixed content, so a fixed sha.
+CLAIM_TREE = {"CCC-CLAIM": "A ccc claim: the attempt log of a task is in the commit messages.\n"}
 # The most slack a lease gets at its end: the holder stops this long before, takers wait this long after.
 MAX_MARGIN = timedelta(seconds=10)
 
@@ -162,6 +164,7 @@ class ClaimStore:
         self.clock = clock or client.server_time
         self.max_attempts = max_attempts
         self.margin = margin
+        self.tree = EMPTY_TREE  # the tree of claim commits (see _commit)
 
     def ref_name(self, issue: int) -> str:
         return f"{self.namespace}/{issue}"
@@ -261,7 +264,7 @@ class ClaimStore:
         seconds = int(record.at.timestamp())
         ident = f"{COMMITTER} {seconds} +0000"
         return (
-            f"tree {EMPTY_TREE}\nparent {parent}\nauthor {ident}\ncommitter {ident}\n\n{record.to_message()}"
+            f"tree {self.tree}\nparent {parent}\nauthor {ident}\ncommitter {ident}\n\n{record.to_message()}"
         ).encode()
 
     # -- ending it ----------------------------------------------------------------------------
@@ -306,7 +309,19 @@ class ClaimStore:
         return self.clock().astimezone(timezone.utc)
 
     def _commit(self, record: ClaimRecord, *, parents: tuple[str, ...]) -> str:
-        return self.client.create_commit(message=record.to_message(), tree=EMPTY_TREE, parents=parents, when=record.at)
+        """A claim commit on the empty tree; where GitHub refuses that tree (it need not have the object),
+        on a fixed one-file tree made once, used by every later commit of this store."""
+        try:
+            return self._commit_on(self.tree, record, parents)
+        except UnprocessableError as exc:
+            if self.tree != EMPTY_TREE or "Tree SHA does not exist" not in exc.message:
+                raise
+        log.info("GitHub does not know the empty tree here: claim commits use a fixed one-file tree")
+        self.tree = self.client.create_tree(CLAIM_TREE)
+        return self._commit_on(self.tree, record, parents)
+
+    def _commit_on(self, tree: str, record: ClaimRecord, parents: tuple[str, ...]) -> str:
+        return self.client.create_commit(message=record.to_message(), tree=tree, parents=parents, when=record.at)
 
     def _head(self, issue: int, *, exists: bool = False) -> Claim | None:
         """The ref's latest claim, read with patience for lagging replicas; None when there is none.
