@@ -62,6 +62,7 @@ def settings(sandbox, workdir: Path, **overrides) -> WorkerSettings:
         "write_pacing": 0,
         "progress_interval": 0,
         "trusted_authors": (),
+        "manager_login": "maintainer",  # the tests' issues are made by the maintainer, as the manager's would be
         "lease": timedelta(minutes=5),
         **overrides,
     }
@@ -115,7 +116,8 @@ def worker_process(sandbox, workdir: Path, name: str, *flags: str, env: dict | N
     command = [
         sys.executable, "-m", "ccc", "worker", "run", "--worker", "cc01", "--repo", sandbox.repo,
         "--api-url", sandbox.api_url, "--git-url", sandbox.git_url, "--workdir", str(workdir / name),
-        "--trusted-authors", "maintainer", "--write-pacing", "0", "--progress-interval", "0", "--json", *flags,
+        "--trusted-authors", "maintainer", "--manager-login", "maintainer", "--write-pacing", "0",
+        "--progress-interval", "0", "--json", *flags,
     ]  # fmt: skip
     environment = {**os.environ, "GITHUB_TOKEN": sandbox.token(BOT), "GITHUB_RUN_ID": name, **(env or {})}
     return subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -356,6 +356,13 @@ class RepoClient:
         path = f"{self._repo_path}/issues/{parent_number}/sub_issues"
         return [Issue.from_json(d) for d in self._paginate("list_sub_issues", path)]
 
+    def label_actors(self, number: int, label: str) -> list[tuple[str, str]]:
+        """Who applied `label` to the issue, as (login, user type), oldest first (the issue's `labeled` events)."""
+        path = f"{self._repo_path}/issues/{number}/events"
+        events = self._paginate("label_actors", path)
+        labeled = (e for e in events if e.get("event") == "labeled" and (e.get("label") or {}).get("name") == label)
+        return [(e["actor"]["login"], e["actor"].get("type", "User")) for e in labeled if e.get("actor")]
+
     # -- comments ----------------------------------------------------------------------------
 
     def list_comments(self, number: int, *, since: datetime | None = None) -> list[Comment]:
@@ -581,8 +588,8 @@ def _translate(operation: str, status: int, message: str, data: Any) -> GitHubEr
             f"{operation}: GitHub refused (403 {message}). The token lacks a permission this "
             "needs: grant `issues: write`, `contents: write` and `pull-requests: write`."
         )
-    if status == 404:
-        return NotFoundError(f"{operation}: not found (404)")
+    if status in (404, 410):  # 410: an issue that was deleted (or transferred away)
+        return NotFoundError(f"{operation}: not found ({status})")
     if status == 422:
         errors = data.get("errors") if isinstance(data, dict) else None
         return UnprocessableError(f"{operation}: {message or 'Validation Failed'} (422)", errors=errors)

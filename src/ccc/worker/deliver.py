@@ -13,11 +13,12 @@ from datetime import datetime, timezone
 from ccc.client import Issue, PullRequest, RepoClient
 from ccc.errors import AuthError, CccError, LeaseLost, RateLimitError, UnprocessableError
 from ccc.protocol.claims import ClaimKind, ClaimRecord, ClaimStore
-from ccc.protocol.markers import comment_marker, read_task_marker
+from ccc.protocol.markers import comment_marker
 from ccc.protocol.states import TaskState
 from ccc.render import render
 from ccc.worker.fence import Fence, checkpoint
 from ccc.worker.masking import Masker
+from ccc.worker.queue import manager_marker
 from ccc.worker.result import Status, TaskResult
 from ccc.worker.settings import WorkerSettings
 from ccc.worker.task import AttemptFailed, Task
@@ -130,7 +131,7 @@ class Publisher:
             finished=utc_text(),
         )
         task.mark("completed")
-        if read_task_marker(task.issue.body):
+        if manager_marker(task.issue, self.settings.manager_login):
             self.unblock_dependents(task.number)
 
     def _open_pull(self, task: Task) -> PullRequest:
@@ -171,7 +172,7 @@ class Publisher:
         """Remove `blocked` from managed tasks whose dependencies are now all completed."""
         states: dict[int, bool] = {done: True}
         for other in self.client.list_issues(labels=[self.labels.blocked], operation="list_blocked"):
-            marker = read_task_marker(other.body)
+            marker = manager_marker(other, self.settings.manager_login)
             if not marker or done not in marker.deps:
                 continue
             for dep in marker.deps:

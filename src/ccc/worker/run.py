@@ -16,14 +16,14 @@ from ccc.agents.progress import Progress
 from ccc.client import Issue, RepoClient, connect
 from ccc.errors import AuthError, CccError, GitHubError, LeaseLost, RateLimitError
 from ccc.protocol.claims import Claim, ClaimStore, lease_margin, new_nonce
-from ccc.protocol.markers import read_task_marker, strip_hidden
+from ccc.protocol.markers import strip_hidden
 from ccc.render import render, render_file
 from ccc.worker.agent import CommandRun, ProgressTail, clean_env, run_command
 from ccc.worker.deliver import Publisher
 from ccc.worker.lease import Heartbeat
 from ccc.worker.masking import Masker
 from ccc.worker.progress import ProgressComment
-from ccc.worker.queue import Trust, WorkQueue
+from ccc.worker.queue import Trust, WorkQueue, manager_marker
 from ccc.worker.result import Status, TaskResult, WorkerResult, overall
 from ccc.worker.settings import WorkerSettings
 from ccc.worker.task import AttemptFailed, Task, branch_name
@@ -108,6 +108,7 @@ class Worker:
             served=settings.served_labels,
             labels=settings.labels,
             trust=Trust(client, settings.trusted_authors),
+            manager=settings.manager_login,
         )
         self.workspace = Workspace(
             remote_url=settings.remote_url,
@@ -279,7 +280,7 @@ class Worker:
             raise AttemptFailed("the agent made no changes", agent.log_tail)
 
     def prompt(self, task: Task) -> str:
-        marker = read_task_marker(task.issue.body)
+        marker = manager_marker(task.issue, self.settings.manager_login)
         variables = {
             "issue": {
                 "number": task.number,
