@@ -21,7 +21,7 @@ from ccc.worker.masking import Masker
 from ccc.worker.queue import manager_marker
 from ccc.worker.result import Status, TaskResult
 from ccc.worker.settings import WorkerSettings
-from ccc.worker.task import AttemptFailed, Task
+from ccc.worker.task import AttemptFailed, Cancelled, Task
 from ccc.worker.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,9 @@ class Publisher:
         closes it with a comment, so only the live holder's PR stays open.
         """
         fence = self._fence(task)
+        reason = task.heartbeat.cancelled or task.heartbeat.withdrawn()
+        if reason:
+            raise Cancelled(reason)
         checkpoint("before-push")
         task.heartbeat.hold(lambda claim: fence.push(claim, task.tree, task.branch))
         task.mark("pushed")
@@ -188,6 +191,18 @@ class Publisher:
         state = TaskState.COMPLETED if record.kind is ClaimKind.COMPLETE else TaskState.FAILED
         log.info("#%d: claim is %s but the issue shows in-progress: relabelling", issue.number, record.kind.value)
         self._relabel(issue.number, issue.labels, state)
+
+    # -- cancellation --------------------------------------------------------------------------
+
+    def cancel(self, task: Task, reason: str) -> TaskResult:
+        """The task was withdrawn while we worked: hand the claim back saying why, drop in-progress, comment
+        once; nothing is pushed. A task reopened or relabelled later is taken again as the next attempt."""
+        claim = self.store.release(task.heartbeat.stop(), f"cancelled: {reason}")
+        self.client.remove_label(task.number, self.labels.in_progress)
+        self._comment(task, "cancelled", "worker_cancelled_comment.md.j2", reason=reason, attempt=claim.record.attempt)
+        return TaskResult(
+            task.number, Status.CANCELLED, attempt=claim.record.attempt, reason=reason, timings=task.timings
+        )
 
     # -- failure -------------------------------------------------------------------------------
 

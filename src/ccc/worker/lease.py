@@ -20,11 +20,22 @@ class Heartbeat:
     the main thread never acts on a claim the heartbeat has just replaced.
     """
 
-    def __init__(self, store: ClaimStore, claim: Claim, *, lease: timedelta, interval: float):
+    def __init__(
+        self,
+        store: ClaimStore,
+        claim: Claim,
+        *,
+        lease: timedelta,
+        interval: float,
+        withdrawn: Callable[[], str | None] = lambda: None,
+    ):
         self.store = store
         self.lease = lease
         self.interval = interval
+        self.withdrawn = withdrawn  # asked at every beat: why the task is no longer wanted, or None
         self.lost = threading.Event()
+        self.halt = threading.Event()  # the agent must stop: the lease was lost or the task withdrawn
+        self.cancelled: str | None = None
         self._claim = claim
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -49,7 +60,7 @@ class Heartbeat:
             try:
                 self._claim = step(self._claim)
             except LeaseLost:
-                self.lost.set()
+                self._lose()
                 raise
             return self._claim
 
@@ -73,14 +84,24 @@ class Heartbeat:
                     return
                 try:
                     self._claim = self.store.renew(self._claim, self.lease)
+                    self.cancelled = self.withdrawn()
                 except LeaseLost as exc:
                     log.error("%s: stopping, publishing nothing", exc)
-                    self.lost.set()
+                    self._lose()
                     return
                 except CccError as exc:
                     # A failed renewal is not a lost lease until the lease runs out: try again next beat.
                     if self.store.must_stop(self._claim.record):
                         log.error("#%d: could not renew before the lease ran out (%s)", self._claim.issue, exc)
-                        self.lost.set()
+                        self._lose()
                         return
                     log.warning("#%d: lease renewal failed, retrying: %s", self._claim.issue, exc)
+                    continue
+                if self.cancelled:
+                    log.warning("#%d: %s: stopping the agent", self._claim.issue, self.cancelled)
+                    self.halt.set()
+                    return
+
+    def _lose(self) -> None:
+        self.lost.set()
+        self.halt.set()

@@ -87,6 +87,18 @@ class WorkQueue:
         held.sort(key=self._order)
         return ready, held
 
+    def withdrawn(self, number: int) -> str | None:
+        """Why a task we hold is no longer wanted (closed, retired, its label removed), or None (1 request)."""
+        issue = self.client.get_issue(number)
+        if issue.state == "closed":
+            return f"#{number} was closed"
+        marker = self.task_marker(issue)
+        if marker and marker.retired:
+            return f"#{number} was retired"
+        if not any(label in issue.labels for label in self.served):
+            return f"#{number} no longer carries the label {' or '.join(self.served)}"
+        return None
+
     def task_marker(self, issue: Issue) -> TaskMarker | None:
         return manager_marker(issue, self.manager)
 

@@ -26,7 +26,7 @@ from ccc.worker.progress import ProgressComment
 from ccc.worker.queue import Trust, WorkQueue, manager_marker
 from ccc.worker.result import Status, TaskResult, WorkerResult, overall
 from ccc.worker.settings import WorkerSettings
-from ccc.worker.task import AttemptFailed, Task, branch_name
+from ccc.worker.task import AttemptFailed, Cancelled, Task, branch_name
 from ccc.worker.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,11 @@ class Worker:
 
     def work_on(self, issue: Issue, claim: Claim) -> TaskResult:
         heartbeat = Heartbeat(
-            self.store, claim, lease=self.settings.lease, interval=self.settings.heartbeat_seconds
+            self.store,
+            claim,
+            lease=self.settings.lease,
+            interval=self.settings.heartbeat_seconds,
+            withdrawn=lambda: self.queue.withdrawn(issue.number),
         ).start()
         nonce = new_nonce()
         files = self.settings.workdir / "tasks" / f"{issue.number}-{nonce}"
@@ -201,6 +205,8 @@ class Worker:
                 return self.publisher.deliver(task)
             except AttemptFailed as failure:
                 return self.publisher.give_up(task, failure.reason, failure.log_tail)
+            except Cancelled as cancelled:
+                return self.publisher.cancel(task, cancelled.reason)
             except (LeaseLost, RateLimitError, AuthError):
                 raise  # nothing more can be published: the lease expires and another worker retries
             except CccError as exc:  # GitHub kept failing, or git: a fetch, commit or push that failed
@@ -309,11 +315,10 @@ class Worker:
             env=env,
             timeout=self.settings.timeout.total_seconds(),
             log_path=task.log_file,
-            stop=task.heartbeat.lost,
+            stop=task.heartbeat.halt,
             on_tick=on_tick,
         )
-        if task.heartbeat.lost.is_set():
-            raise LeaseLost(f"#{task.number}: the lease was lost while {command!r} ran", issue=task.number)
+        self._raise_if_halted(task, repr(command))
         return CommandRun(
             run_result.exit_code,
             run_result.timed_out,
@@ -335,18 +340,24 @@ class Worker:
             task.tree,
             replace(self.settings.claude, timeout_seconds=self.settings.timeout.total_seconds()),
             on_progress=show_checklist,
-            stop_event=task.heartbeat.lost,
+            stop_event=task.heartbeat.halt,
             transcript=task.log_file,
             extra_env=env,
         )
-        if task.heartbeat.lost.is_set():
-            raise LeaseLost(f"#{task.number}: the lease was lost while Claude Code ran", issue=task.number)
+        self._raise_if_halted(task, "Claude Code")
         progress.show(report.progress.render_markdown(done=True, override_dir=template_dir))
         task.agent = report.as_dict()
         log_tail = self.mask("\n".join(part for part in (report.summary, report.log_tail) if part))
         if not report.ok:
             raise AttemptFailed(f"Claude Code: {report.reason}", log_tail)
         return CommandRun(0, False, False, report.duration_seconds, log_tail)
+
+    @staticmethod
+    def _raise_if_halted(task: Task, what: str) -> None:
+        if task.heartbeat.lost.is_set():
+            raise LeaseLost(f"#{task.number}: the lease was lost while {what} ran", issue=task.number)
+        if task.heartbeat.cancelled:
+            raise Cancelled(task.heartbeat.cancelled)
 
     @staticmethod
     def _stop_quietly(heartbeat: Heartbeat) -> None:

@@ -14,6 +14,14 @@ from ccc.worker.lease import Heartbeat
 SLUG_CHARS = 40
 
 
+class Cancelled(Exception):
+    """The task was withdrawn while we worked (issue closed, retired, or its label removed): deliver nothing."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 class AttemptFailed(Exception):
     """This attempt cannot succeed: the reason goes on the issue, the claim is released."""
 
