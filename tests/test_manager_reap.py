@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from ccc.client import RepoClient, connect
-from ccc.manager.reap import reap_leases
+from ccc.manager.reap import prune_claims, reap_leases
 from ccc.manager.settings import ManagerSettings
 from ccc.manager.summarize import summarize
 from ccc.manager.sync import sync
@@ -135,3 +135,22 @@ def test_released_claim_still_labelled_in_progress_is_relabelled(sandbox, root):
     assert reaped.outcome is TaskState.READY
     assert "in-progress" not in client_for(sandbox).get_issue(1).labels
     assert client_for(sandbox).list_comments(1) == []
+
+
+def test_claim_refs_of_tasks_closed_past_the_retention_are_deleted_once_their_log_is_kept(sandbox, root):
+    client = client_for(sandbox)
+    store = ClaimStore(client)
+    done = store.claim(1, worker="cc01", run_id="1", run_url="", lease=timedelta(minutes=5))
+    store.complete(done, pr_url="http://pulls/7")
+    store.claim(2, worker="cc02", run_id="2", run_url="", lease=timedelta(minutes=5))
+    client.update_issue(1, state="closed")
+    now = datetime.now(timezone.utc)
+
+    assert prune_claims(client_for(sandbox), settings_for(root), now=now) == []  # closed, but not for long
+    later = now + timedelta(days=31)
+    assert prune_claims(client_for(sandbox), settings_for(root), now=later) == [1]
+
+    assert client.get_ref("refs/ccc/claims/1") is None and client.get_ref("refs/ccc/claims/2") is not None
+    (log,) = [c.body for c in client.list_comments(1)]
+    assert "refs/ccc/claims/1" in log and "| 1 | complete | cc01 |" in log and "http://pulls/7" in log
+    assert prune_claims(client_for(sandbox), settings_for(root), now=later) == []  # nothing left to prune
