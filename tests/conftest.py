@@ -21,7 +21,7 @@ from ccc.sandbox.process import SandboxProcess
 @pytest.fixture
 def sandbox(tmp_path):
     """A running sandbox with the repository acme/widgets and the seeded users; stopped afterwards."""
-    with SandboxProcess.start(tmp_path / "sandbox", repos=["acme/widgets"]) as running:
+    with SandboxProcess.start(tmp_path / "sandbox", repos=["acme/widgets"], profile="realistic-no-lag") as running:
         yield running
 
 

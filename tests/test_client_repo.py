@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from ccc.client import RefWrite, RepoClient, RetryPolicy, connect
-from ccc.errors import AmbiguousWriteError, AuthError, RateLimitError
+from ccc.errors import (
+    ActionsMayNotOpenPullsError,
+    AmbiguousWriteError,
+    AuthError,
+    RateLimitError,
+    UnprocessableError,
+)
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's empty tree: claim commits carry no files
 
@@ -217,3 +223,31 @@ def test_pull_request_create_that_failed_before_applying_is_retried(sandbox, tmp
     pull = client.create_pull(head="ccc/2-y", base="main", title="y", body="Closes #2")
     assert pull.head_ref == "ccc/2-y"
     assert posts_to(sandbox, "/repos/{owner}/{repo}/pulls") == 2
+
+
+def test_actions_token_refused_a_pull_request_gets_its_own_error_naming_both_fixes(sandbox):
+    """The realistic profile starts with "Allow GitHub Actions to create and approve pull requests" off."""
+    from datetime import datetime, timezone
+
+    maintainer = make_client(sandbox)
+    main = maintainer.branch_sha("main")
+    commit = maintainer.create_commit(message="work", tree=EMPTY_TREE, parents=[main], when=datetime.now(timezone.utc))
+    maintainer.create_ref("refs/heads/ccc/3-z", commit)
+    bot = make_client(sandbox, login="github-actions[bot]")
+    with pytest.raises(ActionsMayNotOpenPullsError) as caught:
+        bot.create_pull(head="ccc/3-z", base="main", title="z", body="Closes #3")
+    assert "Allow GitHub Actions to create and approve pull requests" in caught.value.message
+    assert "pr-token" in caught.value.message
+    assert caught.value.exit_code == 3
+
+
+def test_sub_issue_refusal_is_reported_and_relinking_the_same_child_is_fine(sandbox):
+    client = make_client(sandbox)
+    first, second, child = (
+        client.create_issue(title=f"t{n}", body=f"<!-- s{n} -->", marker=f"<!-- s{n} -->") for n in range(3)
+    )
+    client.add_sub_issue(first.number, child.id)
+    client.add_sub_issue(first.number, child.id)  # a replay: already linked here
+    with pytest.raises(UnprocessableError, match=f"#{second.number}: GitHub refused to link a sub-issue"):
+        client.add_sub_issue(second.number, child.id)  # it has another parent
+    assert [issue.number for issue in client.list_sub_issues(first.number)] == [child.number]

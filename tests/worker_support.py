@@ -50,7 +50,17 @@ def github(sandbox, login: str = "maintainer") -> Github:
     )
 
 
+def allow_actions_to_open_pulls(sandbox) -> None:
+    """What ccc's setup asks of a repository admin: let the Actions token open pull requests (the
+    realistic sandbox, like GitHub, starts with it off)."""
+    github(sandbox).requester.requestJsonAndCheck(
+        "PUT", f"/repos/{sandbox.repo}/actions/permissions/workflow", input={"can_approve_pull_request_reviews": True}
+    )
+
+
 def settings(sandbox, workdir: Path, **overrides) -> WorkerSettings:
+    """A worker's settings on a repository set up as ccc asks (Actions may open pull requests)."""
+    allow_actions_to_open_pulls(sandbox)
     values = {
         "worker": "cc01",
         "repo": sandbox.repo,
@@ -112,7 +122,8 @@ def push_branch(sandbox, workdir: Path, branch: str, filename: str) -> None:
 
 
 def worker_process(sandbox, workdir: Path, name: str, *flags: str, env: dict | None = None) -> subprocess.Popen:
-    """`ccc worker run` as its own process, as a runner would start it."""
+    """`ccc worker run` as its own process, as a runner would start it (on a repository set up as ccc asks)."""
+    allow_actions_to_open_pulls(sandbox)
     command = [
         sys.executable, "-m", "ccc", "worker", "run", "--worker", "cc01", "--repo", sandbox.repo,
         "--api-url", sandbox.api_url, "--git-url", sandbox.git_url, "--workdir", str(workdir / name),

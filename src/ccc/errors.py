@@ -49,6 +49,10 @@ class AuthError(GitHubError):
     """The token is missing, wrong, or lacks a permission."""
 
 
+class ActionsMayNotOpenPullsError(AuthError):
+    """The repository forbids GitHub Actions' token to create pull requests (GitHub's default)."""
+
+
 class RateLimitError(GitHubError):
     """The rate limit is spent and its reset is further away than we may wait."""
 

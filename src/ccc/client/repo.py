@@ -22,6 +22,7 @@ from ccc.client.models import Comment, GitCommit, Issue, IssuePage, Label, PullR
 from ccc.client.policy import RetryPolicy, describe_reset, rate_limit_wait
 from ccc.client.transport import RequestCounter, ServerClock, counting
 from ccc.errors import (
+    ActionsMayNotOpenPullsError,
     AmbiguousWriteError,
     AuthError,
     GitHubError,
@@ -39,6 +40,22 @@ DEFAULT_API_URL = "https://api.github.com"
 # Clock skew between us and GitHub when reading back "what did I just create".
 _READBACK_SLACK = timedelta(minutes=2)
 _LINK_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
+
+# Rendered when GitHub refuses a sub-issue link other than "already linked to this parent".
+SUB_ISSUE_REFUSED = (
+    "#{parent}: GitHub refused to link a sub-issue ({reason}). It may already have another parent, or the link "
+    "would exceed GitHub's limits (100 sub-issues per parent, 8 levels, no cycles)."
+)
+# GitHub's 403 text when the repository does not let Actions' token open pull requests.
+ACTIONS_PULLS_FORBIDDEN = "GitHub Actions is not permitted to create or approve pull requests."
+# Rendered for that 403, naming both ways out.
+ACTIONS_PULLS_HINT = (
+    "{operation}: GitHub refused (403 {message}) because this repository does not let GitHub Actions' token "
+    "open pull requests. Fix one of: turn on Settings > Actions > General > Workflow permissions > "
+    '"Allow GitHub Actions to create and approve pull requests" (REST: PUT /repos/OWNER/NAME/actions/'
+    "permissions/workflow with can_approve_pull_request_reviews=true), or give the worker a `pr-token` "
+    "(a token of a user or app allowed to open pull requests)."
+)
 
 
 class RepoClient:
@@ -341,7 +358,10 @@ class RepoClient:
             )
 
     def add_sub_issue(self, parent_number: int, child_id: int) -> None:
-        """Link a sub-issue (by issue id); already linked is fine."""
+        """Link a sub-issue by the child's issue **id** (not its number); already linked here is fine.
+
+        Any other refusal (another parent, a cycle, GitHub's 100 sub-issues or 8 levels) is raised.
+        """
         try:
             self._call(
                 "add_sub_issue",
@@ -349,8 +369,11 @@ class RepoClient:
                 replay_safe=True,
                 write=True,
             )
-        except UnprocessableError:
-            pass
+        except UnprocessableError as exc:
+            if any(child.id == child_id for child in self.list_sub_issues(parent_number)):
+                return
+            message = SUB_ISSUE_REFUSED.format(parent=parent_number, reason=exc.message)
+            raise UnprocessableError(message, errors=exc.errors) from exc
 
     def list_sub_issues(self, parent_number: int) -> list[Issue]:
         path = f"{self._repo_path}/issues/{parent_number}/sub_issues"
@@ -583,6 +606,8 @@ def _translate(operation: str, status: int, message: str, data: Any) -> GitHubEr
             f"{operation}: GitHub rejected the token (401 {message or 'Bad credentials'}). "
             "Check the github-token input or GITHUB_TOKEN."
         )
+    if status == 403 and message == ACTIONS_PULLS_FORBIDDEN:
+        return ActionsMayNotOpenPullsError(ACTIONS_PULLS_HINT.format(operation=operation, message=message))
     if status == 403:
         return AuthError(
             f"{operation}: GitHub refused (403 {message}). The token lacks a permission this "

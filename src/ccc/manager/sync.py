@@ -144,10 +144,15 @@ class Applier:
             parts = [self.current[part_id] for part_id in task.parts if part_id in self.current]
             if parent is None or not parts or parent.issue.sub_issues_total >= len(parts):
                 continue
+            linked = 0
             for part in parts:
                 self.pacer.wait()
-                self.client.add_sub_issue(parent.number, part.issue.id)
-            self.current[task.id] = replace(parent, issue=replace(parent.issue, sub_issues_total=len(parts)))
+                try:
+                    self.client.add_sub_issue(parent.number, part.issue.id)  # the issue's id, not its number
+                    linked += 1
+                except UnprocessableError as exc:  # the task tree still holds: parts are in the manifest
+                    annotate("warning", f"task {task.id}: #{part.number} is not shown as its sub-issue: {exc.message}")
+            self.current[task.id] = replace(parent, issue=replace(parent.issue, sub_issues_total=linked))
 
     # -- writes -------------------------------------------------------------------------------
 

@@ -75,7 +75,7 @@ def issue_json(req: Request, issue: sqlite3.Row) -> dict:
         "events_url": f"{url}/events",
         "html_url": html,
         "id": issue["id"],
-        "node_id": node_id("PR" if issue["is_pull"] else "I", issue["id"]),
+        "node_id": issue_node_id(store, issue),
         "number": number,
         "title": issue["title"],
         "user": author.to_json(api),
@@ -112,6 +112,13 @@ def issue_json(req: Request, issue: sqlite3.Row) -> dict:
             "merged_at": None,
         }
     return data
+
+
+def issue_node_id(store: Store, issue: sqlite3.Row) -> str:
+    """A pull request's issue shows the pull request's node id, as on GitHub; an issue its own."""
+    if issue["is_pull"]:
+        return node_id("PR", store.row("SELECT id FROM pulls WHERE issue_id = ?", issue["id"])["id"])
+    return node_id("I", issue["id"])
 
 
 def reactions(url: str) -> dict:

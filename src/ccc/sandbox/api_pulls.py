@@ -18,6 +18,7 @@ from ccc.sandbox.api_issues import (
     valid_title,
 )
 from ccc.sandbox.api_labels import label_json
+from ccc.sandbox.api_repo_settings import check_actions_may_create_pulls
 from ccc.sandbox.paging import paginate
 from ccc.sandbox.records import node_id, web_root
 from ccc.sandbox.routing import ApiError, Request, Response, route, validation_failed
@@ -130,8 +131,14 @@ def _branch_name(req: Request, value: object, field_name: str) -> str:
     return branch
 
 
+def _custom_422(message: str) -> ApiError:
+    errors = [{"resource": "PullRequest", "code": "custom", "message": message}]
+    return ApiError(422, "Validation Failed", errors=errors)
+
+
 @route("POST", "/repos/{owner}/{repo}/pulls", permission="write", status=201)
 def create_pull(req: Request, owner: str, repo: str) -> dict:
+    check_actions_may_create_pulls(req)
     data, store, git = req.json(), req.store, req.repo.git
     title = valid_title(data.get("title"), "PullRequest")
     head, base = _branch_name(req, data.get("head"), "head"), _branch_name(req, data.get("base"), "base")
@@ -140,6 +147,8 @@ def create_pull(req: Request, owner: str, repo: str) -> dict:
         raise validation_failed("PullRequest", "head", "invalid")
     if base_sha is None:
         raise validation_failed("PullRequest", "base", "invalid")
+    if not git.share_history(head_sha, base_sha):
+        raise _custom_422(f"The {head} branch has no history in common with {base}")
     if git.is_ancestor(head_sha, base_sha):
         raise ApiError(
             422,
@@ -183,10 +192,10 @@ def list_pulls(req: Request, owner: str, repo: str) -> Response:
     if state != "all":
         sql.append("AND issues.state = ?")
         params.append(state)
-    if req.arg("head"):
+    if ":" in (req.arg("head") or ""):  # GitHub ignores a head without its `user:` (not a filter then)
         head_owner, _, head = req.arg("head").rpartition(":")
         # GitHub answers an empty list (not an error) for a head in another owner's fork.
-        sql.append("AND pulls.head_ref = ? AND ? IN ('', ?)")
+        sql.append("AND pulls.head_ref = ? AND ? = ?")
         params += [head, head_owner.lower(), req.repo.owner.lower()]
     if req.arg("base"):
         sql.append("AND pulls.base_ref = ?")

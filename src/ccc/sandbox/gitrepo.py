@@ -197,6 +197,10 @@ class GitRepo:
         result = self.run("merge-base", "--is-ancestor", ancestor_sha, descendant_sha, check=False)
         return result.returncode == 0
 
+    def share_history(self, sha: str, other: str) -> bool:
+        """True when the two commits have a common ancestor."""
+        return self.run("merge-base", sha, other, check=False).returncode == 0
+
     # --- refs --------------------------------------------------------------------------------
 
     def resolve(self, ref: str) -> str | None:

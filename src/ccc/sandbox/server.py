@@ -28,6 +28,7 @@ from ccc.sandbox import (
     api_issues,
     api_labels,
     api_pulls,
+    api_repo_settings,
     api_sub_issues,
     api_users,
     githttp,
@@ -55,6 +56,7 @@ ROUTE_MODULES = (
     api_pulls,
     api_events,
     api_git,
+    api_repo_settings,
 )
 
 API_PREFIX = "/api/v3"
@@ -83,6 +85,7 @@ class Sandbox:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.store = Store(settings.data_dir)
+        self.store.actions_create_pulls_default = settings.profile.actions_create_pulls
         self.stats = Stats(self.store.get_json("stats"))
         profile = settings.profile
         self.limits = RateLimiter(
@@ -91,7 +94,7 @@ class Sandbox:
             self.store.get_json("rate_limit"),
             bot_limit=profile.bot_rate_limit,
             secondary_per_hour=profile.secondary_per_hour,
-            vary=profile.name == "realistic",
+            vary=profile.vary_refusals,
         )
         self.faults = Faults()
         self.seed()

@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS labels (
     color TEXT NOT NULL, description TEXT, is_default INTEGER NOT NULL DEFAULT 0,
     UNIQUE (repo_id, name));
 CREATE TABLE IF NOT EXISTS issues (
-    id INTEGER PRIMARY KEY, repo_id INTEGER NOT NULL, number INTEGER NOT NULL, title TEXT NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, repo_id INTEGER NOT NULL, number INTEGER NOT NULL, title TEXT NOT NULL,
     body TEXT, state TEXT NOT NULL DEFAULT 'open', state_reason TEXT, user_id INTEGER NOT NULL,
     closed_by_id INTEGER, is_pull INTEGER NOT NULL DEFAULT 0, comments INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL, updated_at TEXT NOT NULL, closed_at TEXT, UNIQUE (repo_id, number));
@@ -38,10 +38,10 @@ CREATE TABLE IF NOT EXISTS issue_labels (
 CREATE TABLE IF NOT EXISTS issue_assignees (
     issue_id INTEGER NOT NULL, user_id INTEGER NOT NULL, PRIMARY KEY (issue_id, user_id));
 CREATE TABLE IF NOT EXISTS comments (
-    id INTEGER PRIMARY KEY, issue_id INTEGER NOT NULL, user_id INTEGER NOT NULL, body TEXT NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, issue_id INTEGER NOT NULL, user_id INTEGER NOT NULL, body TEXT NOT NULL,
     created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pulls (
-    id INTEGER PRIMARY KEY, issue_id INTEGER NOT NULL UNIQUE, head_ref TEXT NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, issue_id INTEGER NOT NULL UNIQUE, head_ref TEXT NOT NULL,
     head_sha TEXT NOT NULL, base_ref TEXT NOT NULL, base_sha TEXT NOT NULL,
     draft INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS sub_issues (
@@ -70,6 +70,10 @@ RESET_TABLES = (
     "kv",
 )
 
+# Where ids start, as large as GitHub's and in separate ranges, so an id is never mistaken for a
+# number (an issue's id for its number, or a pull request's id for its issue's).
+FIRST_IDS = {"issues": 3_100_000_001, "pulls": 2_700_000_001, "comments": 3_400_000_001}
+
 # Seeded on every start: login → (type, permission).
 SEED_USERS = {
     "maintainer": ("User", "admin"),
@@ -97,6 +101,9 @@ DEFAULT_LABELS = (
 class Store:
     """The sandbox database in DATA/sandbox.db plus the bare repositories under DATA/git."""
 
+    # New repositories' "Allow GitHub Actions to create and approve pull requests" (the profile sets it).
+    actions_create_pulls_default = True
+
     def __init__(self, data_dir: Path, db: sqlite3.Connection | None = None):
         self.data_dir = data_dir
         self.lock = threading.RLock()
@@ -106,6 +113,12 @@ class Store:
             db = sqlite3.connect(data_dir / "sandbox.db", check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            for table, first in FIRST_IDS.items():
+                db.execute(
+                    "INSERT INTO sqlite_sequence (name, seq) SELECT ?, ? "
+                    "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)",
+                    (table, first - 1, table),
+                )
         db.row_factory = sqlite3.Row
         self.db = db
 
@@ -143,7 +156,9 @@ class Store:
         copy = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         with self.lock:
             self.db.backup(copy)
-        return Store(self.data_dir, copy)
+        snapshot = Store(self.data_dir, copy)
+        snapshot.actions_create_pulls_default = self.actions_create_pulls_default
+        return snapshot
 
     def close(self) -> None:
         with self.lock:
