@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timezone
 
 from ccc.client import Issue, PullRequest, RepoClient
-from ccc.errors import AuthError, CccError, LeaseLost, RateLimitError, UnprocessableError
+from ccc.errors import AuthError, CccError, RateLimitError, UnprocessableError
 from ccc.protocol.claims import ClaimKind, ClaimRecord, ClaimStore
 from ccc.protocol.markers import comment_marker
 from ccc.protocol.states import TaskState
@@ -96,7 +96,7 @@ class Publisher:
         checkpoint("before-completion")
         try:
             self.store.complete(task.heartbeat.stop(), pr_url=pull.html_url)  # the fence for what follows
-        except LeaseLost:
+        except CccError:  # lost, or never recorded: the task goes to another attempt, which opens its own PR
             self._withdraw(task, pull)
             raise
         problem = None
@@ -158,8 +158,8 @@ class Publisher:
             raise AttemptFailed(f"GitHub refused the pull request: {exc.message}") from None
 
     def _withdraw(self, task: Task, pull: PullRequest) -> None:
-        """Close the PR of an attempt whose claim was taken over, saying why (best effort: it is not merged)."""
-        log.error("#%d: our claim was taken over after PR #%d was opened: closing it", task.number, pull.number)
+        """Close the PR of an attempt that could not record completion, saying why (best effort)."""
+        log.error("#%d: completion was not recorded after PR #%d was opened: closing it", task.number, pull.number)
         try:
             marker = comment_marker("withdrawn", pull.number, task.nonce)
             body = self._text("worker_withdrawn_comment.md.j2", marker=marker, issue=task.number, attempt=task.attempt)
