@@ -63,8 +63,32 @@ $(CLOCKSHIFT): tools/clockshift/clockshift.c
 	mkdir -p build
 	gcc -shared -fPIC -O2 -Wall -o $@ $< -ldl
 
-unit: $(STAMP) claude-cli $(MERMAID_STAMP) $(CLOCKSHIFT)
-	CCC_MERMAID_DIR=$(CURDIR)/$(MERMAID_DIR) $(BIN)/pytest -n auto -q
+# octokit's JSON schemas of webhook payloads, pinned in tools/webhooks-schemas/, so the sandbox tests check
+# the events it records against a published description of what GitHub sends.
+WEBHOOK_SCHEMAS_DIR := .cache/webhooks-schemas
+WEBHOOK_SCHEMAS_STAMP := $(WEBHOOK_SCHEMAS_DIR)/.installed
+
+$(WEBHOOK_SCHEMAS_STAMP): tools/webhooks-schemas/package.json tools/webhooks-schemas/package-lock.json
+	mkdir -p $(WEBHOOK_SCHEMAS_DIR)
+	cp tools/webhooks-schemas/package.json tools/webhooks-schemas/package-lock.json $(WEBHOOK_SCHEMAS_DIR)/
+	cd $(WEBHOOK_SCHEMAS_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: webhook-schemas
+webhook-schemas: $(WEBHOOK_SCHEMAS_STAMP)
+
+unit: $(STAMP) claude-cli $(MERMAID_STAMP) $(WEBHOOK_SCHEMAS_STAMP) chromium bubblewrap $(CLOCKSHIFT)
+	CCC_MERMAID_DIR=$(CURDIR)/$(MERMAID_DIR) CCC_WEBHOOK_SCHEMAS_DIR=$(CURDIR)/$(WEBHOOK_SCHEMAS_DIR) \
+		$(BIN)/pytest -n auto -q
+
+# Headless Chromium (Debian's package) for the one browser test of the sandbox's HTML view: installed when
+# we are root with apt, else the command is printed and that test is skipped.
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; \
+	  else echo "browser test skipped; to run it: sudo apt-get install chromium"; fi; }
 
 # The Claude Code CLI that the claude-code agent preset is tested with, pinned in tools/claude/ and installed
 # from the npm registry (its native binary ships in a platform package) into a git-ignored cache.
@@ -80,6 +104,21 @@ $(CLAUDE_STAMP): tools/claude/package.json tools/claude/package-lock.json
 	cd $(CLAUDE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	$(CLAUDE_DIR)/node_modules/.bin/claude --version
 	touch $@
+
+# bubblewrap confines the agent (docs/security.md); the isolation tests need it and never skip. Installed
+# here when we are root with apt; otherwise the command to run is printed and the build stops.
+.PHONY: bubblewrap
+bubblewrap:
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y -q bubblewrap || { apt-get update -q && apt-get install -y -q bubblewrap; }; \
+	  else \
+	    echo "bubblewrap is missing: run \`sudo apt-get install -y bubblewrap\` (the isolation tests need it)" >&2; \
+	    exit 1; \
+	  fi; }
+	@bwrap --ro-bind / / --unshare-all --die-with-parent --proc /proc --dev /dev true || { \
+	  echo "bubblewrap cannot create namespaces here: allow unprivileged user namespaces (docs/security.md)" >&2; \
+	  exit 1; }
 
 # Re-pin after editing requirements*.in.
 lock: $(STAMP)

@@ -14,16 +14,19 @@ from pathlib import Path
 from github import Auth, Github
 
 from ccc.client import RepoClient, RetryPolicy
+from ccc.isolation.confine import BASE_PYTHON, IsolationSettings
 from ccc.protocol.claims import ClaimStore
 from ccc.worker.settings import WorkerSettings
 
 AGENT_SCRIPT = Path(__file__).parent / "agents" / "scripted.py"
 BOT = "github-actions[bot]"
+# The confinement the worker tests run agents in: the default one, plus the test agents' directory.
+ISOLATED = IsolationSettings(read_only=(AGENT_SCRIPT.parent,))
 
 
 def agent(*flags: str) -> str:
-    """The shell command running the scripted test agent with `flags`."""
-    return shlex.join([sys.executable, str(AGENT_SCRIPT), *flags])
+    """The shell command running the scripted test agent with `flags` (the bare interpreter: no venv needed)."""
+    return shlex.join([str(BASE_PYTHON), str(AGENT_SCRIPT), *flags])
 
 
 def client(sandbox, login: str = BOT, *, sleep=lambda _: None) -> RepoClient:
@@ -74,6 +77,7 @@ def settings(sandbox, workdir: Path, **overrides) -> WorkerSettings:
         "trusted_authors": (),
         "manager_login": "maintainer",  # the tests' issues are made by the maintainer, as the manager's would be
         "lease": timedelta(minutes=5),
+        "isolation": ISOLATED,
         **overrides,
     }
     return WorkerSettings(**values)
@@ -128,7 +132,7 @@ def worker_process(sandbox, workdir: Path, name: str, *flags: str, env: dict | N
         sys.executable, "-m", "ccc", "worker", "run", "--worker", "cc01", "--repo", sandbox.repo,
         "--api-url", sandbox.api_url, "--git-url", sandbox.git_url, "--workdir", str(workdir / name),
         "--trusted-authors", "maintainer", "--manager-login", "maintainer", "--write-pacing", "0",
-        "--progress-interval", "0", "--json", *flags,
+        "--progress-interval", "0", "--json", "--read-only-paths", str(AGENT_SCRIPT.parent), *flags,
     ]  # fmt: skip
     environment = {**os.environ, "GITHUB_TOKEN": sandbox.token(BOT), "GITHUB_RUN_ID": name, **(env or {})}
     return subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

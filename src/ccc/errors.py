@@ -53,6 +53,10 @@ class ActionsMayNotOpenPullsError(AuthError):
     """The repository forbids GitHub Actions' token to create pull requests (GitHub's default)."""
 
 
+class BadCredentialsError(AuthError):
+    """GitHub does not know the token at all (401): nothing else is worth trying."""
+
+
 class RateLimitError(GitHubError):
     """The rate limit is spent and its reset is further away than we may wait."""
 

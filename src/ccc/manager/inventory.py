@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ccc.client import Issue
 from ccc.protocol.markers import DASHBOARD_MARKER, TaskMarker, read_task_marker
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,13 +50,7 @@ def take_inventory(issues: Iterable[Issue], *, manager_login: str) -> Inventory:
                 dashboard = issue
             continue
         if not ours:
-            log.warning(
-                "#%d carries a task marker but was opened by %s, not %s: ignored",
-                issue.number,
-                issue.author,
-                manager_login,
-            )
-            ignored.append(issue)
+            ignored.append(issue)  # the caller says so, once (an annotation in Actions)
         elif marker.id in tasks:
             duplicates.append(ManagedIssue(issue, marker))
         else:

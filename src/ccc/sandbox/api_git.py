@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 from urllib.parse import quote
 
+from ccc.sandbox import webhooks
 from ccc.sandbox.gitrepo import EMPTY_TREE, GitRepo, now_iso, to_git_date
 from ccc.sandbox.routing import ApiError, Request, Response, route
 
@@ -274,6 +275,7 @@ def create_ref(req: Request, owner: str, repo: str) -> dict:
         raise ApiError(422, "Object does not exist")
     if not git.create_ref(name, sha):
         raise ApiError(422, _why_create_failed(git, name))
+    webhooks.ref_changed(req, name, None, sha)
     return ref_json(req, name, sha, kind)
 
 
@@ -304,6 +306,7 @@ def update_ref(req: Request, owner: str, repo: str, ref: str) -> dict:
         raise ApiError(422, "Update is not a fast forward")
     if not git.update_ref(name, sha, current):  # another writer moved it meanwhile: GitHub does not retry
         raise ApiError(422, "Reference cannot be updated")
+    webhooks.ref_changed(req, name, current, sha)
     return ref_json(req, name, sha, kind)
 
 
@@ -316,6 +319,7 @@ def delete_ref(req: Request, owner: str, repo: str, ref: str) -> Response:
         raise ApiError(422, "Reference does not exist")
     if not git.delete_ref(name, current):
         raise ApiError(422, "Reference cannot be updated")
+    webhooks.ref_changed(req, name, current, None)
     return Response(status=204)
 
 

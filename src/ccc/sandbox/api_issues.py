@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from ccc.sandbox import issue_events
+from ccc.sandbox import issue_events, webhooks
 from ccc.sandbox.api_labels import ensure_labels, find_label, label_json
 from ccc.sandbox.paging import paginate
 from ccc.sandbox.records import Repo, User, node_id, now_iso, parse_timestamp, web_root
@@ -101,7 +101,10 @@ def issue_json(req: Request, issue: sqlite3.Row) -> dict:
         "state_reason": issue["state_reason"],
     }
     if issue["is_pull"]:
-        pull = store.row("SELECT draft FROM pulls WHERE issue_id = ?", issue["id"])
+        pull = store.row(
+            "SELECT draft, merged_at FROM pulls LEFT JOIN merges ON merges.pull_id = pulls.id WHERE issue_id = ?",
+            issue["id"],
+        )
         pull_url = f"{api}/repos/{repo.full_name}/pulls/{number}"
         data["draft"] = bool(pull["draft"])
         data["pull_request"] = {
@@ -109,7 +112,7 @@ def issue_json(req: Request, issue: sqlite3.Row) -> dict:
             "html_url": html,
             "diff_url": f"{html}.diff",
             "patch_url": f"{html}.patch",
-            "merged_at": None,
+            "merged_at": pull["merged_at"],
         }
     return data
 
@@ -328,7 +331,7 @@ def create_issue(req: Request, owner: str, repo: str) -> dict:
         issue = store.row("SELECT * FROM issues WHERE id = ?", issue_id)
         set_labels(req, issue, labels, replace=True)
         set_assignees(req, issue, assignees, replace=True)
-        return issue_json(req, issue)
+        return webhooks.opened(req, issue_json(req, issue))
 
 
 @route("GET", "/repos/{owner}/{repo}/issues/{issue_number}")
@@ -341,6 +344,7 @@ def update_issue(req: Request, owner: str, repo: str, issue_number: str) -> dict
     data, store = req.json(), req.store
     with store.tx():
         issue = issue_row(store, req.repo, issue_number)
+        before = issue_json(req, issue)
         changes = text_changes(req, issue, data)
         changes.update(state_change(req, issue, data))
         issue_events.columns_changed(store, issue, req.user.id, changes)
@@ -350,7 +354,9 @@ def update_issue(req: Request, owner: str, repo: str, issue_number: str) -> dict
         if "assignees" in data or "assignee" in data:
             set_assignees(req, issue, assignable_users(req, assignee_logins(data), strict=True), replace=True)
         touch(store, issue["id"])
-        return issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+        return webhooks.changed(
+            req, before, issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+        )
 
 
 def text_changes(req: Request, issue: sqlite3.Row, data: dict) -> dict:
@@ -394,8 +400,10 @@ def _change_labels(req: Request, issue_number: str, *, replace: bool) -> list:
     names, store = label_names(req), req.store
     with store.tx():
         issue = issue_row(store, req.repo, issue_number)
+        before = issue_json(req, issue)
         set_labels(req, issue, names, replace=replace)
         touch(store, issue["id"])
+        webhooks.changed(req, before, issue_json(req, issue_row(store, req.repo, issue_number)))
         return [label_json(req, label) for label in issue_labels(store, issue["id"])]
 
 
@@ -414,6 +422,7 @@ def remove_issue_label(req: Request, owner: str, repo: str, issue_number: str, n
     store = req.store
     with store.tx():
         issue = issue_row(store, req.repo, issue_number)
+        before = issue_json(req, issue)
         label = find_label(store, req.repo, name)
         removed = (
             label is not None
@@ -425,6 +434,7 @@ def remove_issue_label(req: Request, owner: str, repo: str, issue_number: str, n
             raise ApiError(404, "Label does not exist")
         issue_events.labels_changed(store, issue, req.user.id, [label], [])
         touch(store, issue["id"])
+        webhooks.changed(req, before, issue_json(req, issue_row(store, req.repo, issue_number)))
         return [label_json(req, label) for label in issue_labels(store, issue["id"])]
 
 
@@ -433,8 +443,10 @@ def remove_all_issue_labels(req: Request, owner: str, repo: str, issue_number: s
     store = req.store
     with store.tx():
         issue = issue_row(store, req.repo, issue_number)
+        before = issue_json(req, issue)
         set_labels(req, issue, [], replace=True)
         touch(store, issue["id"])
+        webhooks.changed(req, before, issue_json(req, issue_row(store, req.repo, issue_number)))
 
 
 @route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/assignees", permission="triage", status=201)
@@ -443,9 +455,12 @@ def add_assignees(req: Request, owner: str, repo: str, issue_number: str) -> dic
     users = assignable_users(req, string_list(data, "assignees"), strict=False)
     with store.tx():
         issue = issue_row(store, req.repo, issue_number)
+        before = issue_json(req, issue)
         set_assignees(req, issue, users, replace=False)
         touch(store, issue["id"])
-        return issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+        return webhooks.changed(
+            req, before, issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+        )
 
 
 @route("DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/assignees", permission="triage")
@@ -454,7 +469,10 @@ def remove_assignees(req: Request, owner: str, repo: str, issue_number: str) -> 
     logins = string_list(data, "assignees")
     with store.tx():
         issue = issue_row(store, req.repo, issue_number)
+        before = issue_json(req, issue)
         kept = [user for user in issue_assignees(store, issue["id"]) if user.login not in logins]
         set_assignees(req, issue, kept, replace=True)
         touch(store, issue["id"])
-        return issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+        return webhooks.changed(
+            req, before, issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+        )

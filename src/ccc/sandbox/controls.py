@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ccc.sandbox.api_events import events_json
+from ccc.sandbox.api_actions import put_runners
 from ccc.sandbox.consistency import Lag
 from ccc.sandbox.routing import ApiError, Request, Response
+from ccc.sandbox.webhooks import events_json
 
 
 def handle_control(sandbox, req: Request) -> Response:
@@ -66,7 +67,7 @@ def set_lag(sandbox, req: Request) -> Response:
 
 
 def get_events(sandbox, req: Request) -> Response:
-    return Response(200, events_json(sandbox.store))
+    return Response(200, events_json(sandbox.store, req.base_url, req.arg("name")))
 
 
 def create_repo(sandbox, req: Request) -> Response:
@@ -93,4 +94,5 @@ CONTROLS: dict[tuple[str, str], Callable[..., Response]] = {
     ("GET", "/events"): get_events,
     ("POST", "/repos"): create_repo,
     ("POST", "/reset"): reset,
+    ("PUT", "/runners"): put_runners,
 }

@@ -21,17 +21,22 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ccc.sandbox import (
+    api_actions,
     api_comments,
     api_events,
     api_git,
     api_issue_events,
     api_issues,
     api_labels,
+    api_merges,
     api_pulls,
     api_repo_settings,
+    api_reviews,
     api_sub_issues,
     api_users,
     githttp,
+    html,
+    merging,
 )
 from ccc.sandbox.consistency import Consistency
 from ccc.sandbox.controls import handle_control
@@ -57,6 +62,9 @@ ROUTE_MODULES = (
     api_events,
     api_git,
     api_repo_settings,
+    api_merges,
+    api_reviews,
+    api_actions,
 )
 
 API_PREFIX = "/api/v3"
@@ -119,6 +127,7 @@ class Sandbox:
         self.stats.reset()
         self.limits.reset()
         self.faults.replace([], 0)
+        merging.forget()
         self.seed()
         self.consistency.configure(self.settings.profile.lag, 0, self.store)
         self.save()
@@ -418,6 +427,8 @@ class Handler(BaseHTTPRequestHandler):
         if git:
             req = Request(self.command, path, query, headers, body, root)
             return sandbox.handle_git(req, git.group("owner"), git.group("name"))
+        if self.command == "GET" and (page := html.page(sandbox.store, path)) is not None:
+            return page  # the browser view of the html_url addresses
         return error_response(ApiError(404, "Not Found"))
 
     def read_body(self) -> bytes:

@@ -53,6 +53,15 @@ CREATE TABLE IF NOT EXISTS issue_events (
     id INTEGER PRIMARY KEY, repo_id INTEGER NOT NULL, issue_id INTEGER NOT NULL, event TEXT NOT NULL,
     actor_id INTEGER NOT NULL, commit_id TEXT, details TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS merges (
+    pull_id INTEGER PRIMARY KEY, sha TEXT NOT NULL, user_id INTEGER NOT NULL, merged_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY, pull_id INTEGER NOT NULL, user_id INTEGER NOT NULL, state TEXT NOT NULL,
+    body TEXT NOT NULL, commit_id TEXT NOT NULL, submitted_at TEXT);
+CREATE TABLE IF NOT EXISTS review_comments (
+    id INTEGER PRIMARY KEY, review_id INTEGER NOT NULL, pull_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
+    path TEXT NOT NULL, line INTEGER NOT NULL, side TEXT NOT NULL, body TEXT NOT NULL, commit_id TEXT NOT NULL,
+    diff_hunk TEXT NOT NULL, position INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 """
 
 # Tables emptied by a reset; users (and so tokens) survive it.
@@ -68,6 +77,9 @@ RESET_TABLES = (
     "events",
     "issue_events",
     "kv",
+    "merges",
+    "reviews",
+    "review_comments",
 )
 
 # Where ids start, as large as GitHub's and in separate ranges, so an id is never mistaken for a

@@ -16,6 +16,7 @@ from ccc.protocol.claims import ClaimKind, ClaimRecord, ClaimStore
 from ccc.protocol.markers import comment_marker
 from ccc.protocol.states import TaskState
 from ccc.render import render
+from ccc.untrusted import cap_body, cap_title, defuse, neutralise
 from ccc.worker.fence import Fence, checkpoint
 from ccc.worker.masking import Masker
 from ccc.worker.queue import manager_marker
@@ -141,7 +142,7 @@ class Publisher:
         """Open the PR, or reuse the open one for the branch (the client reconciles unknown outcomes)."""
         body = self._text(
             "worker_pr_body.md.j2",
-            issue={"number": task.number, "title": task.issue.title},
+            issue={"number": task.number, "title": neutralise(task.issue.title)},
             attempt=task.attempt,
             progress=task.progress,
             agent=task.agent,
@@ -149,7 +150,7 @@ class Publisher:
             test_command=self.settings.test_command,
             run_url=self.settings.run_url,
         )
-        title = _single_line(task.issue.title) or f"Resolve #{task.number}"
+        title = cap_title(_single_line(task.issue.title) or f"Resolve #{task.number}")
         try:
             return self.pr_client.create_pull(
                 head=task.branch, base=task.base, title=title, body=body, draft=self.settings.draft
@@ -221,7 +222,7 @@ class Publisher:
             task,
             "failed",
             "worker_failure_comment.md.j2",
-            reason=reason,
+            reason=neutralise(reason),
             attempt=claim.record.attempt,
             max_attempts=self.settings.max_attempts,
             final=final,
@@ -264,7 +265,7 @@ class Publisher:
         return {"author": name, "email": f"{name}@users.noreply.github.com"}
 
     def commit_message(self, task: Task) -> str:
-        title = _single_line(task.issue.title)[:72] or "task"
+        title = defuse(_single_line(task.issue.title))[:72] or "task"
         return (
             f"{title} (#{task.number})\n\nResolves #{task.number}.\n\n"
             f"Ccc-Worker: {self.settings.worker}\nCcc-Attempt: {task.attempt}\n"
@@ -281,7 +282,8 @@ class Publisher:
             self.client.remove_label(number, name)
 
     def _text(self, template: str, **variables) -> str:
-        return self.mask(render(template, override_dir=self.template_dir, worker=self.settings.worker, **variables))
+        text = render(template, override_dir=self.template_dir, worker=self.settings.worker, **variables)
+        return cap_body(self.mask(text))
 
     def _comment(self, task: Task, kind: str, template: str, **variables) -> None:
         marker = comment_marker(kind, task.number, task.nonce)

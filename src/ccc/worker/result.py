@@ -47,6 +47,7 @@ class WorkerResult:
     reset_at: float | None = None
     message: str | None = None
     candidates: list[int] = field(default_factory=list)  # dry run: what would be claimed, in order
+    isolation: str = "bwrap"  # how the agent was confined ("none": the opt-out, shown loudly)
 
     @property
     def exit_code(self) -> int:
@@ -68,6 +69,7 @@ class WorkerResult:
             "reset_at": self.reset_at,
             "message": self.message,
             "candidates": self.candidates,
+            "isolation": self.isolation,
         }
 
 

@@ -11,14 +11,22 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ccc.agents.claude_code import run_claude_code
-from ccc.agents.progress import Progress
 from ccc.client import Issue, RepoClient, connect
 from ccc.errors import AuthError, CccError, GitHubError, LeaseLost, RateLimitError
+from ccc.isolation.confine import Confinement, check_bwrap, host_of
 from ccc.protocol.claims import Claim, ClaimStore, lease_margin, new_nonce
 from ccc.protocol.markers import strip_hidden
 from ccc.render import render, render_file
-from ccc.worker.agent import CommandRun, ProgressTail, clean_env, run_command
+from ccc.worker.agent import (
+    Agent,
+    AgentJob,
+    ClaudeCodeAgent,
+    CommandAgent,
+    CommandRun,
+    ProgressTail,
+    clean_env,
+    run_command,
+)
 from ccc.worker.deliver import Publisher
 from ccc.worker.lease import Heartbeat
 from ccc.worker.masking import Masker
@@ -27,10 +35,15 @@ from ccc.worker.queue import Trust, WorkQueue, manager_marker
 from ccc.worker.result import Status, TaskResult, WorkerResult, overall
 from ccc.worker.settings import WorkerSettings
 from ccc.worker.task import AttemptFailed, Cancelled, Task, branch_name
+from ccc.worker.treecheck import TreePolicy
 from ccc.worker.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
+UNCONFINED = (
+    "ISOLATION IS OFF (--isolation none): the agent runs as this worker's user and can read its tokens, "
+    "git credentials and runner files. Use it only on a runner that runs nothing else."
+)
 # After a lost claim race, skip ahead by up to this many candidates.
 CONVOY_SPREAD = 8
 
@@ -39,10 +52,12 @@ def run(
     settings: WorkerSettings, *, client: RepoClient | None = None, sleep: Callable[[float], None] = time.sleep
 ) -> WorkerResult:
     """Poll once (`--once`) or until stopped (`--loop`); returns what happened, never raises for a task."""
+    if not settings.dry_run:
+        check_isolation(settings)  # before claiming: a task must not be taken that cannot run confined
     client = client or connect_client(settings, settings.token)
     worker = Worker(settings, client)
     started = time.monotonic()
-    result = WorkerResult(worker=settings.worker, status=Status.IDLE)
+    result = WorkerResult(worker=settings.worker, status=Status.IDLE, isolation=settings.isolation.mode)
     idle_polls = 0
     try:
         while True:
@@ -77,6 +92,21 @@ def run(
     return result
 
 
+def check_isolation(settings: WorkerSettings) -> None:
+    """Fail with the fixing command if bubblewrap cannot confine the agent; shout when confinement is off."""
+    if settings.isolation.confined:
+        check_bwrap()
+    else:
+        log.warning("%s", UNCONFINED)
+
+
+def make_agent(settings: WorkerSettings) -> Agent:
+    if settings.agent == "claude-code":
+        template_dir = str(settings.template_dir) if settings.template_dir else None
+        return ClaudeCodeAgent(settings.claude, template_dir=template_dir)
+    return CommandAgent(settings.command or "")
+
+
 def connect_client(settings: WorkerSettings, token: str, **kwargs) -> RepoClient:
     """A client paced as GitHub asks for writes; reads are not paced (the heartbeat must not wait on them)."""
     return connect(
@@ -97,6 +127,7 @@ class Worker:
         self.settings = settings
         self.client = client
         self.mask = Masker(settings.secrets)
+        self.agent = make_agent(settings) if not settings.dry_run else None
         self.store = ClaimStore(
             client,
             namespace=settings.claims_namespace,
@@ -116,6 +147,11 @@ class Worker:
             root=settings.workdir,
             masker=self.mask,
             checkout=settings.checkout,
+            policy=TreePolicy(
+                secrets=settings.secrets,
+                allow_workflow_changes=settings.allow_workflow_changes,
+                max_change_bytes=settings.max_change_bytes,
+            ),
         )
         pr_client = client
         if settings.pr_token:
@@ -137,19 +173,20 @@ class Worker:
     def poll(self) -> TaskResult | None:
         """Take one task, with a fresh listing: a ready issue, else an in-progress one whose lease ran out."""
         ready, held = self.queue.split(self.queue.listing())
+        log.debug("poll: %d ready, %d in progress", len(ready), len(held))
         self.others_at_work = bool(held)
         deps: dict[int, bool] = {}
         for issue in _skipping_ahead(ready):
             if self.queue.dependencies_done(issue, deps):
                 claim = self._claim(issue)
                 if claim:
-                    return self.work_on(issue, claim)
+                    return _logged(self.work_on(issue, claim))
         for issue in held:
             if self._lease_may_have_run_out(issue):
                 claim = self._claim(issue)
                 if claim:
                     log.info("#%d: took over an expired lease", issue.number)
-                    return self.work_on(issue, claim)
+                    return _logged(self.work_on(issue, claim))
         return None
 
     def _lease_may_have_run_out(self, issue: Issue) -> bool:
@@ -193,7 +230,8 @@ class Worker:
             withdrawn=lambda: self.queue.withdrawn(issue.number),
         ).start()
         nonce = new_nonce()
-        files = self.settings.workdir / "tasks" / f"{issue.number}-{nonce}"
+        # The nonce proves ccc's own comments: it is never in a path, a file or a variable the agent sees.
+        files = self.settings.workdir / "tasks" / f"{issue.number}-{new_nonce()}"
         files.mkdir(parents=True, exist_ok=True)
         branch = branch_name(issue, claim.record.attempt)
         task = Task(issue=issue, heartbeat=heartbeat, branch=branch, base="", files=files, nonce=nonce)
@@ -265,25 +303,53 @@ class Worker:
             template_dir=str(self.settings.template_dir) if self.settings.template_dir else None,
             may_publish=lambda: not task.heartbeat.lost.is_set(),
         )
-        if self.settings.agent == "claude-code":
-            agent = self._run_claude_code(task, env, progress)
-        else:
-            agent = self._run(task, self.settings.command, env, on_tick=progress.tick)
-        progress.flush()
-        task.progress = progress.lines
-        task.mark("agent")
-        if not agent.ok:
-            raise AttemptFailed(agent.describe("the agent"), agent.log_tail)
-        if self.settings.test_command:
-            tests = self._run(task, self.settings.test_command, env)
-            task.mark("tests")
-            if not tests.ok:
-                raise AttemptFailed(tests.describe("the test command"), tests.log_tail)
-            task.tests = "passed"
+        with self._confinement(task) as confinement:
+            outcome = self._run_agent(task, env, progress, confinement)
+            if self.settings.test_command:
+                tests = self._run(task, self.settings.test_command, env, confinement=confinement)
+                task.mark("tests")
+                if not tests.ok:
+                    raise AttemptFailed(tests.describe("the test command"), tests.log_tail)
+                task.tests = "passed"
         if not self.workspace.commit_all(
             task.tree, message=self.publisher.commit_message(task), **self.publisher.identity
         ):
-            raise AttemptFailed("the agent made no changes", agent.log_tail)
+            raise AttemptFailed("the agent made no changes", outcome.log_tail)
+
+    def _confinement(self, task: Task) -> Confinement:
+        """The task's confinement: its tree, its prompt read-only, its progress file writable; never GitHub."""
+        assert self.agent is not None and task.tree is not None
+        return Confinement(
+            self.settings.isolation,
+            tree=task.tree,
+            read_only=(task.prompt_file, *self.agent.toolchain),
+            writable_files=(task.progress_file,),
+            blocked_hosts=(host_of(self.settings.api_url), host_of(self.settings.git_url)),
+            model_api=self.agent.model_api,
+        )
+
+    def _run_agent(self, task: Task, env: dict, progress: ProgressComment, confinement: Confinement):
+        assert self.agent is not None and task.tree is not None
+        job = AgentJob(
+            prompt_file=task.prompt_file,
+            tree=task.tree,
+            env=env,
+            log_file=task.log_file,
+            timeout=self.settings.timeout.total_seconds(),
+            stop=task.heartbeat.halt,
+            confinement=confinement,
+            on_tick=progress.tick,
+            on_checklist=progress.show,
+        )
+        outcome = self.agent.run(job)
+        self._raise_if_halted(task, "the agent")
+        progress.flush()
+        task.progress = progress.lines
+        task.agent = outcome.figures
+        task.mark("agent")
+        if not outcome.ok:
+            raise AttemptFailed(outcome.reason, self.mask(outcome.log_tail))
+        return outcome
 
     def prompt(self, task: Task) -> str:
         marker = manager_marker(task.issue, self.settings.manager_login)
@@ -308,7 +374,7 @@ class Worker:
             return render_file(self.settings.prompt_template, **variables)
         return render("worker_prompt.md.j2", **variables)
 
-    def _run(self, task: Task, command: str, env: dict, on_tick: Callable[[], None] | None = None) -> CommandRun:
+    def _run(self, task: Task, command: str, env: dict, *, confinement: Confinement) -> CommandRun:
         run_result = run_command(
             command,
             cwd=task.tree,
@@ -316,41 +382,10 @@ class Worker:
             timeout=self.settings.timeout.total_seconds(),
             log_path=task.log_file,
             stop=task.heartbeat.halt,
-            on_tick=on_tick,
+            confinement=confinement,
         )
         self._raise_if_halted(task, repr(command))
-        return CommandRun(
-            run_result.exit_code,
-            run_result.timed_out,
-            run_result.stopped,
-            run_result.seconds,
-            self.mask(run_result.log_tail),
-        )
-
-    def _run_claude_code(self, task: Task, env: dict, progress: ProgressComment) -> CommandRun:
-        """The claude-code preset: its checklist on the issue, its figures on the task, its reason on failure."""
-        template_dir = str(self.settings.template_dir) if self.settings.template_dir else None
-
-        def show_checklist(state: Progress) -> None:
-            progress.show(state.render_markdown(override_dir=template_dir))
-            progress.tick()
-
-        report = run_claude_code(
-            task.prompt_file.read_text(encoding="utf-8"),
-            task.tree,
-            replace(self.settings.claude, timeout_seconds=self.settings.timeout.total_seconds()),
-            on_progress=show_checklist,
-            stop_event=task.heartbeat.halt,
-            transcript=task.log_file,
-            extra_env=env,
-        )
-        self._raise_if_halted(task, "Claude Code")
-        progress.show(report.progress.render_markdown(done=True, override_dir=template_dir))
-        task.agent = report.as_dict()
-        log_tail = self.mask("\n".join(part for part in (report.summary, report.log_tail) if part))
-        if not report.ok:
-            raise AttemptFailed(f"Claude Code: {report.reason}", log_tail)
-        return CommandRun(0, False, False, report.duration_seconds, log_tail)
+        return replace(run_result, log_tail=self.mask(run_result.log_tail))
 
     @staticmethod
     def _raise_if_halted(task: Task, what: str) -> None:
@@ -365,6 +400,16 @@ class Worker:
             heartbeat.stop()
         except LeaseLost:
             pass
+
+
+def _logged(result: TaskResult) -> TaskResult:
+    """One line per outcome of a task, for the log of a --loop worker (lost leases log their own)."""
+    if result.status is Status.DELIVERED:
+        log.info("#%d: delivered %s (attempt %d)", result.issue, result.pr_url or f"PR #{result.pr}", result.attempt)
+    elif result.status is Status.FAILED:
+        outcome = "failed for good" if result.final else "released for a retry"
+        log.warning("#%d: %s (attempt %d): %s", result.issue, outcome, result.attempt, result.reason)
+    return result
 
 
 def _skipping_ahead(candidates: list[Issue]) -> Iterator[Issue]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ccc.agents.claude_code import ClaudeCodeSettings
 from ccc.errors import InputError
+from ccc.isolation.confine import IsolationSettings
 from ccc.protocol.claims import DEFAULT_NAMESPACE
 from ccc.protocol.states import Labels
 
@@ -36,7 +37,11 @@ class WorkerSettings:
     prompt_template: Path | None = None
     template_dir: Path | None = None  # overrides for the comment and PR templates
     agent_env: tuple[str, ...] = ()  # extra variables the agent may see (e.g. its API key)
+    secret_env: tuple[str, ...] = ()  # variables holding more secrets: masked, and refused in the agent's commit
     pass_token: bool = False  # give the agent GITHUB_TOKEN as well
+    isolation: IsolationSettings = field(default_factory=IsolationSettings)  # how the agent is confined
+    allow_workflow_changes: bool = False  # let the agent's commit touch .github/workflows/
+    max_change_bytes: int = 10_000_000  # the most the agent's changed files may hold together
     max_tasks: int = 1  # per run; 0 = no limit (with --loop)
     timeout: timedelta = timedelta(minutes=60)
     lease: timedelta = timedelta(minutes=10)
@@ -90,7 +95,7 @@ class WorkerSettings:
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in anything we publish or log."""
         values = [self.token, self.pr_token or "", self.claude.api_key or "", self.claude.oauth_token or ""]
-        values += [os.environ.get(name, "") for name in self.agent_env]
+        values += [os.environ.get(name, "") for name in (*self.agent_env, *self.secret_env)]
         return tuple(v for v in values if len(v) >= 4)
 
     @property
