@@ -137,9 +137,9 @@ class Workspace:
         `--force-with-lease` makes the server refuse `ref` unless it still points at `old`, and
         `--atomic` makes that refusal take the branch down with it.
         """
-        self._git(
-            "push", "--atomic", "--porcelain", f"--force-with-lease={ref}:{old}", self.remote_url,
-            f"+HEAD:refs/heads/{branch}", f"{new}:{ref}", cwd=tree, auth=True,
+        self._tree_git(
+            tree, "push", "--atomic", "--porcelain", f"--force-with-lease={ref}:{old}", self.remote_url,
+            f"+HEAD:refs/heads/{branch}", f"{new}:{ref}", auth=True,
         )  # fmt: skip
 
     def fetch_ref(self, ref: str) -> str | None:
