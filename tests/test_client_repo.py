@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
 import pytest
 
 from ccc.client import RefWrite, RepoClient, RetryPolicy, connect
+from ccc.client.budget import Budget
 from ccc.errors import (
     ActionsMayNotOpenPullsError,
     AmbiguousWriteError,
     AuthError,
+    BudgetSpent,
     RateLimitError,
     UnprocessableError,
 )
+from worker_support import create_issues, github
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's empty tree: claim commits carry no files
 
@@ -24,9 +30,8 @@ def make_client(sandbox, *, login="maintainer", sleeps=None, **kwargs) -> RepoCl
         repo=sandbox.repo,
         api_url=sandbox.api_url,
         token=sandbox.token(login),
-        policy=RetryPolicy(backoff_seconds=0.0),
         sleep=recorded.append,
-        **kwargs,
+        **{"policy": RetryPolicy(backoff_seconds=0.0), **kwargs},
     )
 
 
@@ -102,6 +107,53 @@ def test_secondary_rate_limit_waits_retry_after_then_replays(sandbox):
     assert len(client.list_issues(state="all")) == 1
 
 
+@pytest.mark.parametrize("kind", ["secondary_limit", "too_many_requests"])
+def test_a_rate_limit_without_retry_after_waits_at_least_a_minute_then_doubles(sandbox, kind):
+    """GitHub: without retry-after, wait at least one minute, then exponentially longer; see
+    https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api"""
+    sleeps: list[float] = []
+    client = make_client(sandbox, sleeps=sleeps)
+    sandbox.faults([{"kind": kind, "retry_after": 0, "count": 2}])
+    assert client.list_issues() == []
+    assert 60 <= sleeps[0] <= 75 and 120 <= sleeps[1] <= 150 and len(sleeps) == 2
+    assert client.counter.total == 3
+
+
+def test_too_many_requests_honours_retry_after(sandbox):
+    sleeps: list[float] = []
+    client = make_client(sandbox, sleeps=sleeps)
+    sandbox.faults([{"kind": "too_many_requests", "retry_after": 5, "count": 1}])
+    assert client.list_issues() == [] and sleeps == [5.0]
+
+
+def test_a_secondary_limit_that_holds_stops_after_max_wait_with_the_time_to_try_again(sandbox):
+    sleeps: list[float] = []
+    client = make_client(sandbox, sleeps=sleeps, policy=RetryPolicy(max_rate_limit_wait_seconds=300), clock=lambda: 0)
+    sandbox.faults([{"kind": "secondary_limit", "retry_after": 0, "methods": ["POST"]}])
+    with pytest.raises(RateLimitError, match=r"try again after 1970-01-01 00:0\d:\d\d UTC.*--max-wait") as caught:
+        client.create_issue(title="t", body="<!-- w -->", marker="<!-- w -->")
+    assert caught.value.exit_code == 3 and len(sleeps) == 2 and sum(sleeps) <= 300
+    assert posts_to(sandbox, ISSUES_ROUTE) == 3  # answered three times, then no endless loop
+
+
+def test_max_requests_stops_the_run_before_the_request_that_would_overspend(sandbox):
+    client = make_client(sandbox, budget=Budget(max_requests=2))
+    client.list_issues()
+    client.list_labels()
+    with pytest.raises(BudgetSpent, match="--max-requests") as caught:
+        client.list_issues()
+    assert client.counter.total == 2 and caught.value.exit_code == 0
+
+
+def test_the_rate_limit_reserve_is_never_spent(sandbox):
+    client = make_client(sandbox, budget=Budget(reserve=4999))  # the sandbox grants 5,000 an hour
+    client.list_issues()  # answered with 4,999 remaining: the reserve is reached
+    with pytest.raises(BudgetSpent, match="--rate-limit-reserve") as caught:
+        client.list_issues()
+    assert caught.value.reset_at and client.counter.total == 1
+    assert client.counter.snapshot()["rate_limit"]["end"]["remaining"] == 4999
+
+
 def test_exhausted_rate_limit_fails_with_reset_time(tmp_path):
     from ccc.sandbox.process import SandboxProcess
 
@@ -130,11 +182,39 @@ def test_read_only_token_cannot_write(sandbox):
 def test_conditional_poll_costs_nothing_when_unchanged(sandbox):
     client = make_client(sandbox)
     client.create_issue(title="t", body="<!-- p -->", labels=["cc01"], marker="<!-- p -->")
-    first = client.poll_issues(labels=["cc01"], etag=None)
-    assert len(first.issues) == 1 and first.etag
-    again = client.poll_issues(labels=["cc01"], etag=first.etag)
-    assert again.not_modified and again.etag == first.etag
+    first = client.poll_label("cc01", None)
+    assert [issue.title for issue in first.issues()] == ["t"] and first.etag
+    again = client.poll_label("cc01", first)
+    assert again is first
     assert client.counter.snapshot()["charged"] == client.counter.total - 1
+
+
+def test_a_changed_label_of_many_pages_costs_two_requests_and_the_view_follows_the_change(sandbox):
+    """The probe answers 200 when anything changed; only the issues updated since the watermark are read:
+    https://docs.github.com/en/rest/issues/issues#list-repository-issues (since, sort=updated)."""
+    # Timestamps have one-second resolution, as on GitHub, and `since` includes its second: the pauses keep
+    # the bulk of the issues out of the watermark's second, as hours would in real use.
+    created = create_issues(sandbox, 249)
+    time.sleep(1.1)
+    created += create_issues(sandbox, 1)
+    client = make_client(sandbox, listing_slack=timedelta(0))  # the issues are seconds old: no re-reading them
+    view = client.poll_label("cc01", None)
+    assert len(view.issues()) == 250 and client.counter.total == 3  # a full listing: three pages
+    time.sleep(1.1)
+    repo = github(sandbox).get_repo(sandbox.repo)
+    repo.get_issue(created[0]).edit(state="closed")  # leaves the view
+    repo.get_issue(created[1]).remove_from_labels("cc01")  # leaves it too
+    repo.get_issue(created[2]).edit(title="renamed")  # changes in place
+    repo.create_issue(title="new", labels=["cc01"])  # joins
+
+    before = client.counter.total
+    after = client.poll_label("cc01", view)
+
+    assert client.counter.total - before == 2, client.counter.by_operation()
+    titles = {issue.number: issue.title for issue in after.issues()}
+    assert created[0] not in titles and created[1] not in titles and titles[created[2]] == "renamed"
+    assert "new" in titles.values() and len(titles) == 249
+    assert client.poll_label("cc01", after) is after  # and now it is free again
 
 
 def test_ref_create_and_fast_forward_are_compare_and_set(sandbox):

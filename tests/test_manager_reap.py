@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ccc.client import RepoClient, connect
+from ccc.client import RepoClient
 from ccc.manager.reap import prune_claims, reap_leases
 from ccc.manager.settings import ManagerSettings
 from ccc.manager.summarize import summarize
@@ -16,20 +16,15 @@ from ccc.manager.sync import sync
 from ccc.manifest import load_manifests
 from ccc.protocol.claims import ClaimKind, ClaimStore
 from ccc.protocol.states import TaskState
+from conftest import UNPACED, repo_client
 
 
 def client_for(sandbox) -> RepoClient:
-    return connect(
-        repo=sandbox.repo,
-        api_url=sandbox.api_url,
-        token=sandbox.token("maintainer"),
-        seconds_between_requests=0,
-        seconds_between_writes=0,
-    )
+    return repo_client(sandbox)
 
 
 def settings_for(root: Path, **overrides) -> ManagerSettings:
-    return ManagerSettings(root=root, manager_login="maintainer", max_writes_per_minute=0, **overrides)
+    return ManagerSettings(root=root, manager_login="maintainer", **{**UNPACED, **overrides})
 
 
 @pytest.fixture

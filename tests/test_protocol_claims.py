@@ -7,9 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ccc.client import RepoClient, RetryPolicy
+from ccc.client import RepoClient
 from ccc.errors import LeaseLost, OutcomeUnknown
 from ccc.protocol.claims import MAX_MARGIN, Claim, ClaimKind, ClaimRecord, ClaimStore, lease_margin
+from conftest import repo_client
 
 LEASE = timedelta(minutes=10)
 START = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
@@ -29,15 +30,7 @@ class Clock:
 
 
 def make_client(sandbox) -> RepoClient:
-    return RepoClient(
-        token=sandbox.token("github-actions[bot]"),
-        repo=sandbox.repo,
-        api_url=sandbox.api_url,
-        policy=RetryPolicy(backoff_seconds=0.01),
-        sleep=lambda _: None,
-        seconds_between_requests=0,
-        seconds_between_writes=0,
-    )
+    return repo_client(sandbox, "github-actions[bot]")
 
 
 class WithoutEmptyTree:

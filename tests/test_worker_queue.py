@@ -125,3 +125,22 @@ def test_an_issue_labelled_for_a_worker_by_a_triager_is_not_taken(sandbox):
     assert work.client.counter.by_operation()["label_actors"] == 2
     work.split(work.listing())
     assert work.client.counter.by_operation()["label_actors"] == 2  # remembered while the labels stay
+
+
+def test_spread_workers_put_different_issues_first_but_priority_still_leads(sandbox):
+    repo = github(sandbox).get_repo(sandbox.repo)
+    for number in range(40):
+        repo.create_issue(title=f"t{number}", labels=["cc01"])
+    urgent = repo.create_issue(title="urgent", labels=["cc01", "priority-high"]).number
+    repo_client = client(sandbox)
+    orders = []
+    for name in (f"cc01@runner-{i}/1" for i in range(16)):
+        work = WorkQueue(repo_client, served=("cc01",), labels=Labels(), trust=Trust(repo_client, ()), spread=name)
+        ready, _ = work.split(work.listing())
+        orders.append([issue.number for issue in ready])
+    assert all(order[0] == urgent and sorted(order) == sorted(orders[0]) for order in orders)
+    assert len({order[1] for order in orders}) >= 10  # first choices among equals spread over the issues
+    again = WorkQueue(
+        repo_client, served=("cc01",), labels=Labels(), trust=Trust(repo_client, ()), spread="cc01@runner-0/1"
+    )
+    assert [issue.number for issue in again.split(again.listing())[0]] == orders[0]  # stable for one identity

@@ -386,3 +386,20 @@ def test_isolation_none_is_logged_loudly_and_shown_in_the_job_summary(sandbox, r
     assert result.status is Status.DELIVERED and result.isolation == "none"
     assert "ISOLATION IS OFF" in caplog.text
     assert "**Isolation was off**" in render("worker_summary.md.j2", result=result.to_json())
+
+
+# -- budgets -------------------------------------------------------------------------------------
+
+
+BUDGETS = [({"max_requests": 1}, "--max-requests"), ({"rate_limit_reserve": 4999}, "--rate-limit-reserve")]
+
+
+@pytest.mark.parametrize(("budget", "flag"), BUDGETS)
+def test_a_spent_run_budget_stops_between_tasks_naming_the_flag(sandbox, repo, tmp_path, budget, flag):
+    first, second = new_issue(repo, title="First"), new_issue(repo, title="Second")
+    result = run(settings(sandbox, tmp_path, max_tasks=0, loop=True, interval=0, **budget))
+
+    assert result.status is Status.BUDGET_SPENT and result.exit_code == 0 and flag in result.message
+    assert [task.issue for task in result.tasks] == [first]  # the claimed task was finished, not abandoned
+    assert labels_of(repo, first) >= {"completed"} and labels_of(repo, second) == {"cc01"}
+    assert result.requests["rate_limit"]["end"]["remaining"] < result.requests["rate_limit"]["start"]["remaining"]

@@ -11,12 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
-from github import Auth, Github
-
-from ccc.client import RepoClient, RetryPolicy
+from ccc.client import RepoClient
 from ccc.isolation.confine import BASE_PYTHON, IsolationSettings
 from ccc.protocol.claims import ClaimStore
 from ccc.worker.settings import WorkerSettings
+from conftest import github_client, repo_client
 
 AGENT_SCRIPT = Path(__file__).parent / "agents" / "scripted.py"
 BOT = "github-actions[bot]"
@@ -29,28 +28,12 @@ def agent(*flags: str) -> str:
     return shlex.join([str(BASE_PYTHON), str(AGENT_SCRIPT), *flags])
 
 
-def client(sandbox, login: str = BOT, *, sleep=lambda _: None) -> RepoClient:
-    """The client layer as the worker uses it, without pacing or (unless `sleep` is given) waits."""
-    return RepoClient(
-        token=sandbox.token(login),
-        repo=sandbox.repo,
-        api_url=sandbox.api_url,
-        policy=RetryPolicy(backoff_seconds=0.01),
-        sleep=sleep,
-        seconds_between_requests=0,
-        seconds_between_writes=0,
-    )
+def client(sandbox, login: str = BOT, **overrides) -> RepoClient:
+    """The client layer as the worker uses it (the bot's token), unpaced."""
+    return repo_client(sandbox, login, **overrides)
 
 
-def github(sandbox, login: str = "maintainer") -> Github:
-    """Plain PyGithub for arranging and inspecting state (unpaced)."""
-    return Github(
-        base_url=sandbox.api_url,
-        auth=Auth.Token(sandbox.token(login)),
-        retry=None,
-        seconds_between_requests=None,
-        seconds_between_writes=None,
-    )
+github = github_client  # plain PyGithub for arranging and inspecting state
 
 
 def allow_actions_to_open_pulls(sandbox) -> None:
@@ -134,7 +117,8 @@ def worker_process(sandbox, workdir: Path, name: str, *flags: str, env: dict | N
         "--trusted-authors", "maintainer", "--manager-login", "maintainer", "--write-pacing", "0",
         "--progress-interval", "0", "--json", "--read-only-paths", str(AGENT_SCRIPT.parent), *flags,
     ]  # fmt: skip
-    environment = {**os.environ, "GITHUB_TOKEN": sandbox.token(BOT), "GITHUB_RUN_ID": name, **(env or {})}
+    environment = {**os.environ, "GITHUB_TOKEN": sandbox.token(BOT), "GITHUB_RUN_ID": name,
+                   "CCC_CACHE_DIR": str(workdir / name / "cache"), **(env or {})}  # fmt: skip
     return subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

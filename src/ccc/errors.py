@@ -65,6 +65,19 @@ class RateLimitError(GitHubError):
         self.reset_at = reset_at
 
 
+class BudgetSpent(CccError):
+    """The run reached its own budget (requests, writes, the rate-limit reserve) and stopped cleanly.
+
+    Not a failure: the work left is for the next run, which resumes where this one stopped.
+    """
+
+    exit_code = 0
+
+    def __init__(self, message: str, *, reset_at: float | None = None):
+        super().__init__(message)
+        self.reset_at = reset_at
+
+
 class AmbiguousWriteError(GitHubError):
     """A write may or may not have been applied (timeout or 5xx): read back before retrying."""
 

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Mapping
 from datetime import timedelta
@@ -27,6 +28,7 @@ from ccc.errors import InputError
 from ccc.isolation.confine import MODEL_API_HOST, IsolationSettings
 from ccc.protocol.claims import DEFAULT_NAMESPACE
 from ccc.render import render
+from ccc.worker.listing_cache import cache_dir_default
 from ccc.worker.masking import Masker, MaskingFilter
 from ccc.worker.result import Status, WorkerResult
 from ccc.worker.run import run, workdir_default
@@ -145,6 +147,13 @@ def _add_options(p: argparse.ArgumentParser, option) -> None:
     )
     option(p, "--label-names", LABEL_NAMES_HELP, default="")
     option(p, "--claims-namespace", "ref prefix of the claim locks", default=DEFAULT_NAMESPACE)
+    option(
+        p,
+        "--cache-dir",
+        "where listing ETags persist between runs, so idle polls cost nothing "
+        "(default: $RUNNER_TOOL_CACHE/ccc/listings or ~/.cache/ccc/listings)",
+        type=Path,
+    )
     mode = p.add_mutually_exclusive_group()
     option(mode, "--once", "take up to --max-tasks tasks, then exit 0 even when idle (the default)", switch=True)
     option(mode, "--loop", "keep polling, with ETags so idle polls cost no rate limit", switch=True)
@@ -158,6 +167,15 @@ def _add_options(p: argparse.ArgumentParser, option) -> None:
     )
     option(p, "--progress-interval", "least seconds between edits of the progress comment", type=float, default=30.0)
     option(p, "--write-pacing", "seconds between write requests (GitHub asks for 1)", type=float, default=1.0)
+    option(p, "--max-requests", "requests per run, checked before each poll (0: no limit)", type=int, default=0)
+    option(
+        p,
+        "--rate-limit-reserve",
+        "units of the hourly rate limit left for the token's other users: no poll starts into them",
+        type=int,
+        default=0,
+    )
+    option(p, "--max-wait", "longest one request waits out rate limits before the run stops", type=float, default=300.0)
     option(p, "--dry-run", "list what would be claimed; change nothing", switch=True)
     option(p, "--json", "print only the JSON result (on stdout, always), not the summary line on stderr", switch=True)
 
@@ -221,6 +239,11 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str] = os.environ)
         dry_run=bool(args.dry_run),
         progress_interval=float(args.progress_interval),
         write_pacing=float(args.write_pacing),
+        max_requests=int(args.max_requests),
+        rate_limit_reserve=int(args.rate_limit_reserve),
+        max_wait=float(args.max_wait),
+        cache_dir=Path(args.cache_dir) if args.cache_dir else cache_dir_default(env),
+        spread=f"{args.worker}@{env.get('RUNNER_NAME') or socket.gethostname()}/{os.getpid()}",
         labels=labels_from(args.label_names),
         claims_namespace=args.claims_namespace,
         run_id=env.get("GITHUB_RUN_ID", ""),

@@ -155,15 +155,6 @@ class Label:
 
 
 @dataclass(frozen=True)
-class IssuePage:
-    """Result of a conditional listing: `not_modified` means the cached `etag` still holds."""
-
-    issues: tuple[Issue, ...]
-    etag: str | None
-    not_modified: bool
-
-
-@dataclass(frozen=True)
 class RepositoryAccess:
     """A repository as this token sees it: its role there and, for classic tokens, their OAuth scopes."""
 

@@ -18,19 +18,10 @@ from urllib.parse import quote
 import requests
 from github import Auth, Github, GithubException
 
-from ccc.client.models import (
-    Comment,
-    GitCommit,
-    Issue,
-    IssuePage,
-    Label,
-    PullRequest,
-    Ref,
-    RefWrite,
-    RepositoryAccess,
-    Runner,
-)
-from ccc.client.policy import RetryPolicy, describe_reset, rate_limit_wait
+from ccc.client.budget import Budget
+from ccc.client.listing import WATERMARK_SLACK, LabelView
+from ccc.client.models import Comment, GitCommit, Issue, Label, PullRequest, Ref, RefWrite, RepositoryAccess, Runner
+from ccc.client.policy import RateLimitWait, RetryPolicy, describe_reset, rate_limit_wait
 from ccc.client.transport import RequestCounter, ServerClock, counting
 from ccc.errors import (
     ActionsMayNotOpenPullsError,
@@ -84,6 +75,9 @@ class RepoClient:
         policy: RetryPolicy | None = None,
         timeout: float = 30,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        budget: Budget | None = None,
+        listing_slack: timedelta = WATERMARK_SLACK,
         seconds_between_requests: float = 0.25,
         seconds_between_writes: float = 1.0,
     ):
@@ -98,7 +92,10 @@ class RepoClient:
         self.dry_run = dry_run
         self.policy = policy or RetryPolicy()
         self.server_clock = ServerClock()
+        self.budget = budget or Budget()
+        self.listing_slack = listing_slack  # how far before a view's watermark changes are re-read
         self._sleep = sleep
+        self._clock = clock
         # retry=None: no replays inside PyGithub/urllib3; `_call` decides per request.
         self._gh = Github(
             auth=Auth.Token(token),
@@ -126,26 +123,24 @@ class RepoClient:
             log.info("dry-run: would %s", operation)
             self.counter.add(operation, status=None, write=True)
             return None  # type: ignore[return-value]
-        attempt = 0
+        attempt, limited, waited = 0, 0, 0.0
         while True:
             attempt += 1
+            self.budget.check(operation, self.counter)
             try:
                 with counting(self.counter, operation, self.server_clock):
                     return fn()
             except GithubException as exc:
                 message = _message(exc)
-                wait = rate_limit_wait(exc.status, exc.headers or {}, message, self.policy)
+                now = self._clock()
+                wait = rate_limit_wait(exc.status, exc.headers or {}, message, self.policy, now, repeat=limited + 1)
                 if wait is not None:
-                    if wait.seconds > self.policy.max_rate_limit_wait_seconds:
-                        kind = "API rate limit" if wait.primary else "secondary rate limit"
-                        raise RateLimitError(
-                            f"{operation}: GitHub's {kind} is exhausted; it resets at "
-                            f"{describe_reset(wait.reset_at)}. Try again then, poll less often, "
-                            "or use a GitHub App token (5,000 requests/hour).",
-                            reset_at=wait.reset_at,
-                        ) from None
+                    limited += 1
+                    if waited + wait.seconds > self.policy.max_rate_limit_wait_seconds:
+                        raise _rate_limit_error(operation, wait, now) from None
                     log.warning("%s: rate limited, waiting %.0fs", operation, wait.seconds)
                     self._sleep(wait.seconds)
+                    waited += wait.seconds
                     attempt -= 1  # not applied by GitHub: waiting is not a failed attempt
                     continue
                 if exc.status < 500:
@@ -270,27 +265,39 @@ class RepoClient:
             params["since"] = _iso(since)
         return [Issue.from_json(d) for d in self._paginate(operation, f"{self._repo_path}/issues", params)]
 
-    def poll_issues(self, *, labels: Iterable[str], etag: str | None) -> IssuePage:
-        """Open issues with these labels, or `not_modified` when nothing changed since `etag` (free).
+    def poll_label(self, label: str, view: LabelView | None) -> LabelView:
+        """The label's open issues, brought up to date from `view` at a cost that follows change (see
+        `ccc.client.listing`): unchanged is one free 304; a few changes cost 2 requests; no view, a full listing.
 
-        Sorted by last update, newest first, so any change to any matching issue changes page one's ETag.
+        The probe sorts by last update, newest first, so any change to any matching issue changes its ETag.
         """
-        params = {
-            "state": "open",
-            "sort": "updated",
-            "direction": "desc",
-            "per_page": PER_PAGE,
-            "labels": ",".join(labels),
-        }
+        params = {"state": "open", "sort": "updated", "direction": "desc", "per_page": PER_PAGE, "labels": label}
+        etag = view.etag if view else None
         headers = {"If-None-Match": etag} if etag else None
         resp_headers, data = self._get_json("poll_issues", f"{self._repo_path}/issues", params, headers)
-        if etag and not data and resp_headers.get("etag", etag) == etag:
-            return IssuePage(issues=(), etag=etag, not_modified=True)
-        items = list(data or ())
+        if view is not None and etag and not data and resp_headers.get("etag", etag) == etag:
+            return view  # 304: not charged
+        new_etag, now = resp_headers.get("etag"), self._clock()
         match = _LINK_NEXT.search(resp_headers.get("link", ""))
-        if match:
-            items += self._paginate("poll_issues", match.group(1).replace(self.api_url, "", 1))
-        return IssuePage(tuple(Issue.from_json(d) for d in items), resp_headers.get("etag"), False)
+        if not match:  # one page holds the whole label: the probe is the listing
+            return LabelView.listed(label, new_etag, list(data or ()), at=now)
+        if view is not None and not view.wants_full_listing(now):
+            changed = self._changes_since(view.since(self.listing_slack), limit=len(view.raw) + PER_PAGE)
+            if changed is not None:
+                return view.merged(changed, new_etag, at=now)
+        rest = self._paginate("poll_issues", match.group(1).replace(self.api_url, "", 1))
+        return LabelView.listed(label, new_etag, [*data, *rest], at=now)
+
+    def _changes_since(self, since: datetime, *, limit: int) -> list[dict] | None:
+        """Issues (any state, any label) updated since `since`; None once there are more than `limit`
+        (then listing the label itself costs less)."""
+        params = {"state": "all", "sort": "updated", "direction": "asc", "since": _iso(since)}
+        changed = []
+        for item in self._paginate("poll_changes", f"{self._repo_path}/issues", params):
+            changed.append(item)
+            if len(changed) > limit:
+                return None
+        return changed
 
     def get_issue(self, number: int) -> Issue:
         return Issue.from_json(self._get_json("get_issue", f"{self._repo_path}/issues/{number}")[1])
@@ -634,6 +641,22 @@ def _short(ref: str) -> str:
 def _message(exc: GithubException) -> str:
     data = exc.data if isinstance(exc.data, dict) else {}
     return str(data.get("message") or exc.message or "")
+
+
+def _rate_limit_error(operation: str, wait: RateLimitWait, now: float) -> RateLimitError:
+    """Stop instead of waiting longer than --max-wait, saying when to try again (exit 3)."""
+    if wait.primary:
+        return RateLimitError(
+            f"{operation}: GitHub's API rate limit is exhausted; it resets at {describe_reset(wait.reset_at)}. "
+            "Try again then, poll less often, or use a GitHub App token (5,000 requests/hour).",
+            reset_at=wait.reset_at,
+        )
+    retry_at = now + wait.seconds
+    return RateLimitError(
+        f"{operation}: GitHub's secondary rate limit still holds after the waits --max-wait allows; "
+        f"try again after {describe_reset(retry_at)}, make fewer writes a minute, or raise --max-wait.",
+        reset_at=retry_at,
+    )
 
 
 def _translate(operation: str, status: int, message: str, data: Any, repo: str) -> GitHubError:

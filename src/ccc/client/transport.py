@@ -19,23 +19,54 @@ from email.utils import parsedate_to_datetime
 
 from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass, Requester
 
+from ccc.client.policy import describe_reset
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """The primary rate limit as one answer's `x-ratelimit-*` headers told it."""
+
+    limit: int
+    remaining: int
+    reset: float  # epoch seconds
+
+    @classmethod
+    def from_headers(cls, headers) -> RateLimit | None:
+        try:
+            return cls(
+                int(headers["x-ratelimit-limit"]),
+                int(headers["x-ratelimit-remaining"]),
+                float(headers["x-ratelimit-reset"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def to_json(self) -> dict:
+        return {"limit": self.limit, "remaining": self.remaining, "reset": self.reset}
+
 
 class RequestCounter:
-    """Thread-safe tally of requests per operation name, plus 304s (free under GitHub's rate limit)."""
+    """Thread-safe tally of requests per operation name, plus 304s (free under GitHub's rate limit),
+    and the rate limit as the first and the latest answers of the run reported it (free to know)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._requests: Counter[str] = Counter()
         self._not_modified: Counter[str] = Counter()
         self._writes: Counter[str] = Counter()
+        self.first_rate: RateLimit | None = None
+        self.rate: RateLimit | None = None
 
-    def add(self, operation: str, *, status: int | None, write: bool) -> None:
+    def add(self, operation: str, *, status: int | None, write: bool, rate: RateLimit | None = None) -> None:
         with self._lock:
             self._requests[operation] += 1
             if status == 304:
                 self._not_modified[operation] += 1
             if write:
                 self._writes[operation] += 1
+            if rate is not None:
+                self.first_rate = self.first_rate or rate
+                self.rate = rate
 
     @property
     def total(self) -> int:
@@ -53,6 +84,16 @@ class RequestCounter:
         with self._lock:
             return sum(self._requests.values()) - sum(self._not_modified.values())
 
+    def rate_line(self) -> str | None:
+        """The rate limit at the run's start and end, for its log; None before any answer carried it."""
+        start, end = self.first_rate, self.rate
+        if start is None or end is None:
+            return None
+        return (
+            f"rate limit: {start.remaining} of {start.limit} left at start, {end.remaining} at end "
+            f"(resets at {describe_reset(end.reset)})"
+        )
+
     def by_operation(self) -> dict[str, int]:
         with self._lock:
             return dict(sorted(self._requests.items()))
@@ -64,6 +105,10 @@ class RequestCounter:
             "charged": self.charged,
             "writes": self.writes,
             "by_operation": self.by_operation(),
+            "rate_limit": {
+                "start": self.first_rate and self.first_rate.to_json(),
+                "end": self.rate and self.rate.to_json(),
+            },
         }
 
 
@@ -125,12 +170,13 @@ def counting(counter: RequestCounter, operation: str, clock: ServerClock | None 
         _scope.reset(token)
 
 
-def _record(verb: str, status: int | None, date_header: str | None = None) -> None:
+def _record(verb: str, status: int | None, headers=None) -> None:
     scope = _scope.get()
     if scope is not None:
-        scope.counter.add(scope.operation, status=status, write=verb not in ("GET", "HEAD"))
-        if scope.clock is not None:
-            scope.clock.observe(date_header)
+        rate = RateLimit.from_headers(headers) if headers is not None else None
+        scope.counter.add(scope.operation, status=status, write=verb not in ("GET", "HEAD"), rate=rate)
+        if scope.clock is not None and headers is not None:
+            scope.clock.observe(headers.get("date"))
 
 
 _shared_sessions: dict[tuple, object] = {}
@@ -162,7 +208,7 @@ class _CountingMixin:
         except Exception:
             _record(self.verb, None)  # the attempt was made; the server may have seen it
             raise
-        _record(self.verb, response.status, response.headers.get("date"))
+        _record(self.verb, response.status, response.headers)
         return response
 
 

@@ -66,6 +66,8 @@ class WorkerPlan:
             sandbox.git_url,
             "--workdir",
             str(workdir),
+            "--cache-dir",
+            str(workdir / "listings"),
             "--command",
             self.agent_command(),
             "--read-only-paths",

@@ -15,7 +15,7 @@ from ccc.client import RepoClient
 from ccc.manager.apply import write_edit
 from ccc.manager.deps import task_states
 from ccc.manager.inventory import ManagedIssue
-from ccc.manager.pacing import Pacer
+from ccc.manager.pacing import Pacer, writes_pacer
 from ccc.manager.plan import IssueEdit
 from ccc.manager.settings import ManagerSettings
 from ccc.manager.sync import read_inventory
@@ -183,5 +183,5 @@ def reap_leases(
             record = claims.read(number)
             if record is not None:
                 records[number] = record
-    pacer = Pacer(0 if client.dry_run else settings.max_writes_per_minute)
+    pacer = writes_pacer(settings, dry_run=client.dry_run)
     return reap_expired(Reaper(client, claims, settings, pacer), current, states, records, now)

@@ -1,14 +1,21 @@
-"""Finding work: one listing per served label, then state, trust and dependency checks, in priority order."""
+"""Finding work: one listing per served label, then state, trust and dependency checks, in priority order.
+
+Workers sharing a label would all want the same oldest task and collide on every claim (a convoy). A
+worker with a `spread` identity orders tasks of equal priority by rendezvous hashing of its identity and
+the issue number instead: each worker has its own order, so first choices differ, and the rest follow.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
-from ccc.client import Issue, RepoClient
+from ccc.client import Issue, LabelView, RepoClient
 from ccc.errors import NotFoundError
 from ccc.protocol.markers import TaskMarker, comment_marker, read_task_marker
 from ccc.protocol.states import Labels, TaskState
 from ccc.render import render
+from ccc.worker.listing_cache import ListingCache
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +25,13 @@ WRITERS = frozenset({"write", "maintain", "admin"})
 def manager_marker(issue: Issue, manager: str) -> TaskMarker | None:
     """The manager's task marker; a marker in anyone else's issue counts for nothing."""
     return read_task_marker(issue.body) if issue.author == manager else None
+
+
+def rendezvous(identity: str | None, number: int) -> int:
+    """This worker's rank for an issue: a hash, so every worker ranks the same issues differently (0: none)."""
+    if identity is None:
+        return 0
+    return int.from_bytes(hashlib.sha256(f"{identity}#{number}".encode()).digest()[:8], "big")
 
 
 class Trust:
@@ -42,15 +56,28 @@ class Trust:
 
 
 class WorkQueue:
-    """Open issues for this worker, ready ones first in the order to take them; remembers ETags between polls."""
+    """Open issues for this worker, ready ones first in the order to take them; keeps each label's view
+    between polls (and, with a cache, between runs) so an unchanged label costs nothing."""
 
-    def __init__(self, client: RepoClient, *, served: tuple[str, ...], labels: Labels, trust: Trust, manager: str):
+    def __init__(
+        self,
+        client: RepoClient,
+        *,
+        served: tuple[str, ...],
+        labels: Labels,
+        trust: Trust,
+        manager: str = "github-actions[bot]",  # the Actions token's bot, the manager's usual identity
+        cache: ListingCache | None = None,
+        spread: str | None = None,
+    ):
         self.client = client
         self.served = served
         self.labels = labels
         self.trust = trust
         self.manager = manager
-        self._pages: dict[str, tuple[str | None, tuple[Issue, ...]]] = {}
+        self.cache = cache
+        self.spread = spread  # this worker's identity among those serving its labels; None: oldest first
+        self._views: dict[str, LabelView | None] = {}
         self._warned: set[int] = set()
         self._missing: set[tuple[int, int]] = set()  # (issue, dependency) already reported
         self._routed: dict[tuple[int, tuple[str, ...]], bool] = {}  # (issue, its labels) → routed by a writer
@@ -59,11 +86,12 @@ class WorkQueue:
         """Open issues carrying any served label (conditional requests: an unchanged label costs nothing)."""
         seen: dict[int, Issue] = {}
         for label in self.served:
-            etag, cached = self._pages.get(label, (None, ()))
-            page = self.client.poll_issues(labels=[label], etag=etag)
-            issues = cached if page.not_modified else page.issues
-            self._pages[label] = (page.etag, issues)
-            seen.update((issue.number, issue) for issue in issues if not issue.is_pull_request)
+            known = self._views[label] if label in self._views else self.cache and self.cache.load(label)
+            view = self.client.poll_label(label, known)
+            if self.cache and view is not known:
+                self.cache.save(view)
+            self._views[label] = view
+            seen.update((issue.number, issue) for issue in view.issues())
         return list(seen.values())
 
     def split(self, issues: list[Issue]) -> tuple[list[Issue], list[Issue]]:
@@ -134,7 +162,8 @@ class WorkQueue:
         self.client.create_comment(issue.number, body, marker=marker)
 
     def _order(self, issue: Issue) -> tuple:
-        return (self.labels.priority_of(issue.labels).rank, issue.created_at, issue.number)
+        rank = self.labels.priority_of(issue.labels).rank
+        return (rank, rendezvous(self.spread, issue.number), issue.created_at, issue.number)
 
     def _trusted(self, issue: Issue) -> bool:
         if not self.trust.allows(issue):

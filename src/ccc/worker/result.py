@@ -13,6 +13,7 @@ class Status(str, Enum):
     LEASE_LOST = "lease-lost"  # another worker took the task over; we published nothing
     CANCELLED = "cancelled"  # the issue was closed, retired or unlabelled while we worked: not delivered
     RATE_LIMITED = "rate-limited"  # GitHub's rate limit stopped us; see reset_at
+    BUDGET_SPENT = "budget-spent"  # the run's own budget (--max-requests, --rate-limit-reserve) stopped it
     DRY_RUN = "dry-run"  # nothing claimed: what would have been taken is listed
 
 

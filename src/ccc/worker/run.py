@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import logging
-import random
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ccc.client import Issue, RepoClient, connect
-from ccc.errors import AuthError, CccError, GitHubError, LeaseLost, RateLimitError
+from ccc.client import Budget, Issue, RepoClient, RetryPolicy, connect
+from ccc.errors import AuthError, BudgetSpent, CccError, GitHubError, LeaseLost, RateLimitError
 from ccc.isolation.confine import Confinement, check_bwrap, host_of
 from ccc.protocol.claims import Claim, ClaimStore, lease_margin, new_nonce
 from ccc.protocol.markers import strip_hidden
@@ -29,6 +28,7 @@ from ccc.worker.agent import (
 )
 from ccc.worker.deliver import Publisher
 from ccc.worker.lease import Heartbeat
+from ccc.worker.listing_cache import ListingCache
 from ccc.worker.masking import Masker
 from ccc.worker.progress import ProgressComment
 from ccc.worker.queue import Trust, WorkQueue, manager_marker
@@ -44,8 +44,6 @@ UNCONFINED = (
     "ISOLATION IS OFF (--isolation none): the agent runs as this worker's user and can read its tokens, "
     "git credentials and runner files. Use it only on a runner that runs nothing else."
 )
-# After a lost claim race, skip ahead by up to this many candidates.
-CONVOY_SPREAD = 8
 
 
 def run(
@@ -59,8 +57,10 @@ def run(
     started = time.monotonic()
     result = WorkerResult(worker=settings.worker, status=Status.IDLE, isolation=settings.isolation.mode)
     idle_polls = 0
+    budget = Budget(max_requests=settings.max_requests, reserve=settings.rate_limit_reserve)
     try:
         while True:
+            budget.check("the next poll", client.counter)  # between tasks: a claimed task is always finished
             result.polls += 1
             if settings.dry_run:
                 result.candidates = worker.plan()
@@ -87,8 +87,12 @@ def run(
         result.status = Status.DRY_RUN if settings.dry_run else overall(result.tasks)
     except RateLimitError as exc:
         result.status, result.reset_at, result.message = Status.RATE_LIMITED, exc.reset_at, exc.message
+    except BudgetSpent as exc:
+        result.status, result.reset_at, result.message = Status.BUDGET_SPENT, exc.reset_at, exc.message
     result.seconds = time.monotonic() - started
     result.requests = client.counter.snapshot()
+    if rate := client.counter.rate_line():
+        log.info("%s", rate)
     return result
 
 
@@ -114,6 +118,7 @@ def connect_client(settings: WorkerSettings, token: str, **kwargs) -> RepoClient
         api_url=settings.api_url,
         token=token,
         dry_run=settings.dry_run,
+        policy=RetryPolicy(max_rate_limit_wait_seconds=settings.max_wait),
         seconds_between_requests=0,
         seconds_between_writes=settings.write_pacing,
         **kwargs,
@@ -140,6 +145,8 @@ class Worker:
             labels=settings.labels,
             trust=Trust(client, settings.trusted_authors),
             manager=settings.manager_login,
+            cache=settings.cache_dir and ListingCache(settings.cache_dir, api_url=settings.api_url, repo=settings.repo),
+            spread=settings.spread,
         )
         self.workspace = Workspace(
             remote_url=settings.remote_url,
@@ -176,7 +183,7 @@ class Worker:
         log.debug("poll: %d ready, %d in progress", len(ready), len(held))
         self.others_at_work = bool(held)
         deps: dict[int, bool] = {}
-        for issue in _skipping_ahead(ready):
+        for issue in ready:
             if self.queue.dependencies_done(issue, deps):
                 claim = self._claim(issue)
                 if claim:
@@ -410,20 +417,6 @@ def _logged(result: TaskResult) -> TaskResult:
         outcome = "failed for good" if result.final else "released for a retry"
         log.warning("#%d: %s (attempt %d): %s", result.issue, outcome, result.attempt, result.reason)
     return result
-
-
-def _skipping_ahead(candidates: list[Issue]) -> Iterator[Issue]:
-    """Candidates in order, except that after each one not taken it skips a random few (tried at the end).
-
-    Workers polling the same listing all want the oldest task; moving on to the next one in step would
-    make them collide again on every task (a convoy).
-    """
-    pending = list(candidates)
-    while pending:
-        yield pending.pop(0)
-        if pending:
-            jump = random.randrange(min(len(pending), CONVOY_SPREAD))
-            pending = pending[jump:] + pending[:jump]
 
 
 def workdir_default(env: Mapping[str, str]) -> Path:

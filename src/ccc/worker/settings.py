@@ -59,6 +59,13 @@ class WorkerSettings:
     dry_run: bool = False
     progress_interval: float = 30.0  # least seconds between edits of the progress comment
     write_pacing: float = 1.0  # seconds between write requests, as GitHub asks (0 in tests)
+    max_requests: int = 0  # per run, checked before each poll so a claimed task is always finished; 0: no limit
+    rate_limit_reserve: int = 0  # units of the hourly rate limit a poll never starts into
+    max_wait: float = 300.0  # longest one request waits out rate limits before the run stops
+    # Who this worker is among the runners serving its labels (runner name and process): spreads first
+    # choices by rendezvous hashing. None: oldest first, as for a lone worker.
+    spread: str | None = None
+    cache_dir: Path | None = None  # where listing views persist between runs; None: only within this run
     labels: Labels = Labels()
     claims_namespace: str = DEFAULT_NAMESPACE
     run_id: str = ""
