@@ -58,6 +58,13 @@ $(MERMAID_STAMP): tools/mermaid/package.json tools/mermaid/package-lock.json
 	cd $(MERMAID_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The wall-clock shim the skew tests start workers with (tools/clockshift/clockshift.c).
+CLOCKSHIFT := build/clockshift.so
+
+$(CLOCKSHIFT): tools/clockshift/clockshift.c
+	mkdir -p build
+	gcc -shared -fPIC -O2 -Wall -o $@ $< -ldl
+
 # octokit's JSON schemas of webhook payloads, pinned in tools/webhooks-schemas/, so the sandbox tests check
 # the events it records against a published description of what GitHub sends.
 WEBHOOK_SCHEMAS_DIR := .cache/webhooks-schemas
@@ -72,7 +79,7 @@ $(WEBHOOK_SCHEMAS_STAMP): tools/webhooks-schemas/package.json tools/webhooks-sch
 .PHONY: webhook-schemas
 webhook-schemas: $(WEBHOOK_SCHEMAS_STAMP)
 
-unit: $(STAMP) claude-cli $(MERMAID_STAMP) $(WEBHOOK_SCHEMAS_STAMP) chromium bubblewrap
+unit: $(STAMP) claude-cli $(MERMAID_STAMP) $(WEBHOOK_SCHEMAS_STAMP) chromium bubblewrap $(CLOCKSHIFT)
 	CCC_MERMAID_DIR=$(CURDIR)/$(MERMAID_DIR) CCC_WEBHOOK_SCHEMAS_DIR=$(CURDIR)/$(WEBHOOK_SCHEMAS_DIR) \
 		$(BIN)/pytest -n auto -q
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from ccc.client import RepoClient, RetryPolicy, connect
+from ccc.client import RefWrite, RepoClient, RetryPolicy, connect
 from ccc.client.budget import Budget
 from ccc.errors import (
     ActionsMayNotOpenPullsError,
@@ -225,11 +225,13 @@ def test_ref_create_and_fast_forward_are_compare_and_set(sandbox):
     when = datetime(2026, 1, 1, tzinfo=timezone.utc)
     first = client.create_commit(message="claim a", tree=EMPTY_TREE, parents=[], when=when)
     other = client.create_commit(message="claim b", tree=EMPTY_TREE, parents=[], when=when)
-    assert client.create_ref("refs/ccc/claims/1", first) is True
-    assert client.create_ref("refs/ccc/claims/1", other) is False
+    assert client.create_ref("refs/ccc/claims/1", first) is RefWrite.DONE
+    assert client.create_ref("refs/ccc/claims/1", other) is RefWrite.TAKEN
     child = client.create_commit(message="renew a", tree=EMPTY_TREE, parents=[first], when=when)
-    assert client.update_ref("refs/ccc/claims/1", other) is False  # not a fast forward
-    assert client.update_ref("refs/ccc/claims/1", child) is True
+    assert client.update_ref("refs/ccc/claims/1", other) is RefWrite.TAKEN  # not a fast forward
+    assert client.update_ref("refs/ccc/claims/1", child) is RefWrite.DONE
+    assert client.update_ref("refs/ccc/claims/1", child) is RefWrite.DONE  # a replay changes nothing
+    assert client.update_ref("refs/ccc/claims/2", child) is RefWrite.ABSENT
     assert client.get_ref("refs/ccc/claims/1").sha == child
     assert client.create_commit(message="renew a", tree=EMPTY_TREE, parents=[first], when=when) == child
 
@@ -251,7 +253,7 @@ def test_ambiguous_ref_create_that_applied_counts_as_won(sandbox):
             }
         ]
     )
-    assert client.create_ref("refs/ccc/claims/9", sha) is True
+    assert client.create_ref("refs/ccc/claims/9", sha) is RefWrite.DONE
 
 
 def test_dry_run_counts_writes_but_sends_none(sandbox):

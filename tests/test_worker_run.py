@@ -82,9 +82,9 @@ def test_a_full_lifecycle_costs_at_most_twelve_requests(sandbox, repo, tmp_path)
         "permission": 1,
         "create_commit": 2,  # the claim, the completion
         "create_ref": 1,
+        "get_issue": 1,  # is the task still wanted, before the push (the fence itself is git's: no request)
         "add_labels": 2,  # in-progress; completed + ready-for-review
         "create_comment": 2,  # claimed; completed
-        "get_ref": 1,  # the fence before push and PR
         "create_pull": 1,
         "update_ref": 1,
         "remove_label": 1,
@@ -224,14 +224,56 @@ def test_a_lost_lease_stops_the_agent_and_publishes_nothing(sandbox, repo, tmp_p
     assert claims(sandbox).read(number).worker == "cc09"
 
 
+def run_in_thread(sandbox, tmp_path, **overrides) -> tuple[threading.Thread, dict]:
+    outcome: dict = {}
+    worker = threading.Thread(target=lambda: outcome.update(result=run(settings(sandbox, tmp_path, **overrides))))
+    worker.start()
+    return worker, outcome
+
+
+@pytest.mark.parametrize("withdraw", ["close", "unlabel"])
+def test_a_task_withdrawn_while_the_agent_works_is_cancelled_at_the_next_heartbeat(sandbox, repo, tmp_path, withdraw):
+    number = new_issue(repo)
+    worker, outcome = run_in_thread(
+        sandbox, tmp_path, command=agent("--sleep", "30"), lease=timedelta(seconds=3)
+    )  # heartbeats every second
+    while len(comments_of(repo, number)) < 2:  # claimed, and the agent is at work
+        time.sleep(0.05)
+    issue = repo.get_issue(number)
+    issue.edit(state="closed", state_reason="not_planned") if withdraw == "close" else issue.remove_from_labels("cc01")
+    worker.join(timeout=60)
+
+    result = outcome["result"]
+    assert result.status is Status.CANCELLED and result.exit_code == 0, result.tasks[0].reason
+    assert list(repo.get_pulls(state="all")) == [] and branches(sandbox) == ["main"]
+    record = claims(sandbox).read(number)
+    assert record.kind is ClaimKind.RELEASE and record.reason.startswith("cancelled: ")
+    cancelled = [c for c in comments_of(repo, number) if c.startswith("Task cancelled")]
+    assert len(cancelled) == 1
+    assert "in-progress" not in labels_of(repo, number) and "completed" not in labels_of(repo, number)
+
+
+def test_a_task_closed_before_the_push_is_not_delivered(sandbox, repo, tmp_path):
+    number = new_issue(repo)
+    # A lease of 5 minutes: no heartbeat beats, so the check before the push is what notices.
+    worker, outcome = run_in_thread(sandbox, tmp_path, command="echo hi > hello.txt; sleep 1")
+    while len(comments_of(repo, number)) < 1:  # claimed
+        time.sleep(0.05)
+    repo.get_issue(number).edit(state="closed", state_reason="not_planned")
+    worker.join(timeout=60)
+    assert outcome["result"].status is Status.CANCELLED
+    assert list(repo.get_pulls(state="all")) == [] and branches(sandbox) == ["main"]
+
+
 def test_an_in_progress_task_whose_lease_expired_is_taken_over(sandbox, repo, tmp_path):
     number = new_issue(repo, labels=("cc01", "in-progress"))
     past = claims(sandbox, clock=lambda: claims(sandbox).clock() - timedelta(hours=1))
     assert past.claim(number, worker="ghost", run_id="", run_url="", lease=timedelta(minutes=5))
     result = run(settings(sandbox, tmp_path))
     assert result.status is Status.DELIVERED and result.tasks[0].attempt == 2
-    assert [(r.kind, r.worker) for r in claims(sandbox).history(number)][-2:] == [
+    assert [(r.kind, r.worker) for r in claims(sandbox).history(number)][-3:] == [
         (ClaimKind.TAKEOVER, "cc01"),
+        (ClaimKind.RENEW, "cc01"),  # the push, fenced by moving the claim with it
         (ClaimKind.COMPLETE, "cc01"),
     ]
 

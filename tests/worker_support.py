@@ -58,6 +58,7 @@ def settings(sandbox, workdir: Path, **overrides) -> WorkerSettings:
         "write_pacing": 0,
         "progress_interval": 0,
         "trusted_authors": (),
+        "manager_login": "maintainer",  # the tests' issues are made by the maintainer, as the manager's would be
         "lease": timedelta(minutes=5),
         "isolation": ISOLATED,
         **overrides,
@@ -113,8 +114,8 @@ def worker_process(sandbox, workdir: Path, name: str, *flags: str, env: dict | N
     command = [
         sys.executable, "-m", "ccc", "worker", "run", "--worker", "cc01", "--repo", sandbox.repo,
         "--api-url", sandbox.api_url, "--git-url", sandbox.git_url, "--workdir", str(workdir / name),
-        "--trusted-authors", "maintainer", "--write-pacing", "0", "--progress-interval", "0", "--json",
-        "--read-only-paths", str(AGENT_SCRIPT.parent), *flags,
+        "--trusted-authors", "maintainer", "--manager-login", "maintainer", "--write-pacing", "0",
+        "--progress-interval", "0", "--json", "--read-only-paths", str(AGENT_SCRIPT.parent), *flags,
     ]  # fmt: skip
     environment = {**os.environ, "GITHUB_TOKEN": sandbox.token(BOT), "GITHUB_RUN_ID": name,
                    "CCC_CACHE_DIR": str(workdir / name / "cache"), **(env or {})}  # fmt: skip

@@ -86,6 +86,10 @@ class TransientError(GitHubError):
     """The server kept failing (5xx, resets) after every retry we allow."""
 
 
+class OutcomeUnknown(TransientError):
+    """A claim write GitHub never settled: neither won nor lost. The claim stays as it was known; try later."""
+
+
 class NotFoundError(GitHubError):
     """GitHub answered 404: the object does not exist (or the token may not see it)."""
 

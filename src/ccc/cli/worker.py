@@ -127,6 +127,13 @@ def _add_options(p: argparse.ArgumentParser, option) -> None:
         "token be taken out of the box)",
         default=",".join(DEFAULT_TRUSTED_AUTHORS),
     )
+    option(
+        p,
+        "--manager-login",
+        "the manager's login: only its issues' task markers (dependencies, retired) count, and only its issues "
+        "are taken without checking who applied the worker label",
+        default=DEFAULT_TRUSTED_AUTHORS[0],
+    )
     option(p, "--assignee", "login to assign claimed issues to")
     option(p, "--base-branch", "branch to work from and open PRs against (default: the repository's default)")
     option(p, "--draft", "open draft pull requests", switch=True)
@@ -220,6 +227,7 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str] = os.environ)
         lease=timedelta(minutes=float(args.lease_minutes)),
         max_attempts=int(args.max_attempts),
         trusted_authors=split_list(args.trusted_authors),
+        manager_login=args.manager_login,
         assignee=args.assignee or None,
         base_branch=args.base_branch or None,
         draft=bool(args.draft),

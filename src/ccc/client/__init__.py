@@ -10,7 +10,7 @@ import os
 
 from ccc.client.budget import Budget
 from ccc.client.listing import LabelView
-from ccc.client.models import Comment, GitCommit, Issue, Label, PullRequest, Ref
+from ccc.client.models import Comment, GitCommit, Issue, Label, PullRequest, Ref, RefWrite
 from ccc.client.policy import RetryPolicy
 from ccc.client.repo import DEFAULT_API_URL, RepoClient
 from ccc.client.transport import RateLimit, RequestCounter
@@ -25,6 +25,7 @@ __all__ = [
     "PullRequest",
     "Ref",
     "RateLimit",
+    "RefWrite",
     "RepoClient",
     "RequestCounter",
     "RetryPolicy",

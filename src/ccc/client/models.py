@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 
@@ -104,6 +105,15 @@ class PullRequest:
             base_ref=data["base"]["ref"],
             draft=bool(data.get("draft")),
         )
+
+
+class RefWrite(str, Enum):
+    """How a compare-and-set write of a ref ended, as GitHub's primary answered it (never a replica's read)."""
+
+    DONE = "done"  # the ref points at the sha we wrote
+    TAKEN = "taken"  # refused for good: the ref exists and points elsewhere (not a fast forward)
+    ABSENT = "absent"  # refused: there is no such ref
+    UNKNOWN = "unknown"  # GitHub kept failing: the ref may or may not have moved
 
 
 @dataclass(frozen=True)

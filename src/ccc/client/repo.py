@@ -20,9 +20,9 @@ from github import Auth, Github, GithubException
 
 from ccc.client.budget import Budget
 from ccc.client.listing import WATERMARK_SLACK, LabelView
-from ccc.client.models import Comment, GitCommit, Issue, Label, PullRequest, Ref, RepositoryAccess, Runner
+from ccc.client.models import Comment, GitCommit, Issue, Label, PullRequest, Ref, RefWrite, RepositoryAccess, Runner
 from ccc.client.policy import RateLimitWait, RetryPolicy, describe_reset, rate_limit_wait
-from ccc.client.transport import RequestCounter, counting
+from ccc.client.transport import RequestCounter, ServerClock, counting
 from ccc.errors import (
     ActionsMayNotOpenPullsError,
     AmbiguousWriteError,
@@ -91,6 +91,7 @@ class RepoClient:
         self.counter = counter or RequestCounter()
         self.dry_run = dry_run
         self.policy = policy or RetryPolicy()
+        self.server_clock = ServerClock()
         self.budget = budget or Budget()
         self.listing_slack = listing_slack  # how far before a view's watermark changes are re-read
         self._sleep = sleep
@@ -127,7 +128,7 @@ class RepoClient:
             attempt += 1
             self.budget.check(operation, self.counter)
             try:
-                with counting(self.counter, operation):
+                with counting(self.counter, operation, self.server_clock):
                     return fn()
             except GithubException as exc:
                 message = _message(exc)
@@ -154,9 +155,9 @@ class RepoClient:
             log.info("%s: %s, retrying (attempt %d)", operation, failure, attempt + 1)
             self._sleep(self.policy.backoff(attempt))
 
-    def _read_back(self, find: Callable[[], T | None]) -> T | None:
-        """Look for what an ambiguous write may have made; a miss is believed only once a lagging
-        listing has had time to catch up."""
+    def read_back(self, find: Callable[[], T | None]) -> T | None:
+        """Look for what a write made (or may have made); a miss is believed only once a lagging
+        replica has had time to catch up (`policy.read_back_delays`)."""
         for delay in (0.0, *self.policy.read_back_delays):
             if delay:
                 self._sleep(delay)
@@ -197,6 +198,20 @@ class RepoClient:
         except NotFoundError:
             return "none"
         return data.get("role_name") or data.get("permission") or "none"
+
+    def server_time(self) -> datetime:
+        """GitHub's time (from its answers' `Date`); asks once, for free, when nothing was asked yet.
+
+        Falls back to our own clock, with a warning, only if GitHub's answers carry no `Date` at all.
+        """
+        now = self.server_clock.now()
+        if now is None:
+            self._get_json("server_time", "/rate_limit")  # /rate_limit costs no rate limit
+            now = self.server_clock.now()
+        if now is None:
+            log.warning("GitHub's answers carry no Date header: judging leases by this runner's clock")
+            return datetime.now(timezone.utc)
+        return now
 
     def rate_limit(self) -> dict:
         return self._get_json("rate_limit", "/rate_limit")[1]["resources"]["core"]
@@ -307,7 +322,7 @@ class RepoClient:
                 )
                 return None if created is None else Issue.from_json(created._rawData)
             except AmbiguousWriteError:
-                found = self._read_back(lambda: self.find_issue_by_marker(marker, since=started))
+                found = self.read_back(lambda: self.find_issue_by_marker(marker, since=started))
                 if found:
                     return found
         raise TransientError(f"create_issue {title!r}: GitHub kept failing; nothing was created")
@@ -400,6 +415,13 @@ class RepoClient:
         path = f"{self._repo_path}/issues/{parent_number}/sub_issues"
         return [Issue.from_json(d) for d in self._paginate("list_sub_issues", path)]
 
+    def label_actors(self, number: int, label: str) -> list[tuple[str, str]]:
+        """Who applied `label` to the issue, as (login, user type), oldest first (the issue's `labeled` events)."""
+        path = f"{self._repo_path}/issues/{number}/events"
+        events = self._paginate("label_actors", path)
+        labeled = (e for e in events if e.get("event") == "labeled" and (e.get("label") or {}).get("name") == label)
+        return [(e["actor"]["login"], e["actor"].get("type", "User")) for e in labeled if e.get("actor")]
+
     # -- comments ----------------------------------------------------------------------------
 
     def list_comments(self, number: int, *, since: datetime | None = None) -> list[Comment]:
@@ -426,7 +448,7 @@ class RepoClient:
             except AmbiguousWriteError:
                 if marker is None:
                     raise
-                found = self._read_back(lambda: self._find_comment(number, marker, since=started))
+                found = self.read_back(lambda: self._find_comment(number, marker, since=started))
                 if found:
                     return found
         raise TransientError(f"comment on #{number}: GitHub kept failing; nothing was posted")
@@ -464,6 +486,18 @@ class RepoClient:
 
         return self._call("create_commit", post, replay_safe=True, write=True)
 
+    def create_tree(self, files: dict[str, str]) -> str:
+        """Create a flat tree of text files {path: content}; content-addressed, so replays are harmless."""
+        entries = [{"path": path, "mode": "100644", "type": "blob", "content": text} for path, text in files.items()]
+
+        def post() -> str:
+            _, made = self._gh.requester.requestJsonAndCheck(
+                "POST", f"{self.api_url}{self._repo_path}/git/trees", input={"tree": entries}
+            )
+            return made["sha"]
+
+        return self._call("create_tree", post, replay_safe=True, write=True)
+
     def get_commit(self, sha: str) -> GitCommit:
         return GitCommit.from_json(self._get_json("get_commit", f"{self._repo_path}/git/commits/{sha}")[1])
 
@@ -478,32 +512,59 @@ class RepoClient:
         path = f"{self._repo_path}/git/matching-refs/{_short(prefix)}"
         return [Ref.from_json(d) for d in self._paginate("matching_refs", path)]
 
-    def create_ref(self, name: str, sha: str) -> bool:
-        """Compare-and-set create: True when the ref now points at `sha` because of us, False when taken."""
-        try:
-            self._call("create_ref", lambda: self._repo.create_git_ref(name, sha), replay_safe=False, write=True)
-            return True
-        except UnprocessableError:
-            pass  # exists already: maybe ours, if an earlier ambiguous attempt went through
-        except AmbiguousWriteError:
-            pass
-        current = self.get_ref(name)
-        return current is not None and current.sha == sha
+    def create_ref(self, name: str, sha: str) -> RefWrite:
+        """Compare-and-set create: DONE when the ref points at `sha` because of us, TAKEN when it exists elsewhere.
 
-    def update_ref(self, name: str, sha: str) -> bool:
-        """Fast-forward only (force false): True when the ref now points at `sha`, False when it moved elsewhere."""
+        An answer that leaves the outcome open (a 5xx, a reset, GitHub's transient "Reference update
+        failed", or "already exists" after such an answer) is settled by fast-forwarding the ref to
+        `sha`: GitHub's primary accepts that only if the ref is ours, where a read could come from a
+        replica that has not seen the create yet.
+        """
+        uncertain = False
+        for attempt in range(1, self.policy.attempts + 1):
+            try:
+                self._call("create_ref", lambda: self._repo.create_git_ref(name, sha), replay_safe=False, write=True)
+                return RefWrite.DONE
+            except UnprocessableError as exc:
+                if "already exists" in exc.message and not uncertain:
+                    return RefWrite.TAKEN
+            except AmbiguousWriteError:
+                pass
+            uncertain = True
+            settled = self.update_ref(name, sha)
+            if settled in (RefWrite.DONE, RefWrite.TAKEN):
+                return settled
+            self._sleep(self.policy.backoff(attempt))
+        return RefWrite.UNKNOWN
+
+    def update_ref(self, name: str, sha: str) -> RefWrite:
+        """Fast-forward only (force false): DONE, TAKEN (not a fast forward), ABSENT, or UNKNOWN.
+
+        Replaying a fast-forward to the same sha is harmless (the ref is already there, or still
+        behind it), so 5xx answers are replayed; GitHub's "Reference cannot be updated" (another
+        writer holds the ref this instant) is tried again after a pause.
+        """
 
         def patch() -> None:
             self._gh.requester.requestJsonAndCheck(
                 "PATCH", f"{self.api_url}{self._repo_path}/git/refs/{_short(name)}", input={"sha": sha, "force": False}
             )
 
-        try:
-            self._call("update_ref", patch, replay_safe=False, write=True)
-            return True
-        except (UnprocessableError, AmbiguousWriteError):
-            current = self.get_ref(name)
-            return current is not None and current.sha == sha
+        for attempt in range(1, self.policy.attempts + 1):
+            try:
+                self._call("update_ref", patch, replay_safe=True, write=True)
+                return RefWrite.DONE
+            except UnprocessableError as exc:
+                if "fast forward" in exc.message:
+                    return RefWrite.TAKEN
+                if "Reference does not exist" in exc.message:
+                    return RefWrite.ABSENT
+                log.info("update_ref %s: %s, trying again", name, exc.message)
+            except TransientError as exc:  # `_call` has replayed it already
+                log.warning("update_ref %s: %s", name, exc.message)
+                return RefWrite.UNKNOWN
+            self._sleep(self.policy.backoff(attempt))
+        return RefWrite.UNKNOWN
 
     def delete_ref(self, name: str) -> None:
         def delete() -> None:
@@ -542,7 +603,7 @@ class RepoClient:
                 )
                 return None if made is None else PullRequest.from_json(made._rawData)
             except AmbiguousWriteError:
-                existing = self._read_back(lambda: self.find_open_pull(head))
+                existing = self.read_back(lambda: self.find_open_pull(head))
             except UnprocessableError:
                 existing = self.find_open_pull(head)
                 if existing is None:
@@ -550,6 +611,16 @@ class RepoClient:
             if existing is not None:
                 return existing
         raise TransientError(f"create_pull for {head}: GitHub kept failing; no pull request was opened")
+
+    def close_pull(self, number: int) -> None:
+        """Close a pull request; sets an absolute state, so replaying it is harmless."""
+
+        def patch() -> None:
+            self._gh.requester.requestJsonAndCheck(
+                "PATCH", f"{self.api_url}{self._repo_path}/pulls/{number}", input={"state": "closed"}
+            )
+
+        self._call("close_pull", patch, replay_safe=True, write=True)
 
     def dispatch(self, event_type: str, payload: dict) -> None:
         """repository_dispatch: a duplicate wake-up is harmless, so replays are allowed."""
@@ -601,9 +672,9 @@ def _translate(operation: str, status: int, message: str, data: Any, repo: str) 
             f"{operation}: GitHub refused (403 {message}). The token lacks a permission this "
             "needs: grant `issues: write`, `contents: write` and `pull-requests: write`."
         )
-    if status == 404:
+    if status in (404, 410):  # 410: an issue that was deleted (or transferred away)
         return NotFoundError(
-            f"{operation}: not found (404) in {repo}: check the repository name (--repo, GITHUB_REPOSITORY) "
+            f"{operation}: not found ({status}) in {repo}: check the repository name (--repo, GITHUB_REPOSITORY) "
             "and that the token may see it"
         )
     if status == 422:

@@ -8,11 +8,14 @@ retries, pagination and lazy completions — exactly what GitHub charges.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass, Requester
 
@@ -109,19 +112,58 @@ class RequestCounter:
         }
 
 
+class ServerClock:
+    """GitHub's clock: the `Date` of its latest answer, moved on by our monotonic clock since it came.
+
+    Leases are stamped and judged by this time, never by the runner's wall clock, which may be minutes
+    off. `Date` has whole seconds, so the estimate may run up to a second behind GitHub: an answer
+    within that second of the estimate agrees with it and leaves it alone, so the time never steps back.
+    """
+
+    RESOLUTION = timedelta(seconds=1)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._anchor: tuple[datetime, float] | None = None  # (GitHub's time, our monotonic time then)
+
+    def observe(self, date_header: str | None) -> None:
+        try:
+            server = parsedate_to_datetime(date_header) if date_header else None
+        except (TypeError, ValueError):
+            return
+        if server is None or server.tzinfo is None:
+            return
+        with self._lock:
+            estimate = self._estimate()
+            if estimate is None or server > estimate or estimate - server > self.RESOLUTION:
+                self._anchor = (server, time.monotonic())
+
+    def now(self) -> datetime | None:
+        """GitHub's time now, or None before any answer carried a `Date`."""
+        with self._lock:
+            return self._estimate()
+
+    def _estimate(self) -> datetime | None:
+        if self._anchor is None:
+            return None
+        server, seen = self._anchor
+        return server + timedelta(seconds=time.monotonic() - seen)
+
+
 @dataclass(frozen=True)
 class _Scope:
     counter: RequestCounter
     operation: str
+    clock: ServerClock | None
 
 
 _scope: ContextVar[_Scope | None] = ContextVar("ccc_request_scope", default=None)
 
 
 @contextmanager
-def counting(counter: RequestCounter, operation: str) -> Iterator[None]:
-    """Count the requests made inside this block (in this thread/context) as `operation`."""
-    token = _scope.set(_Scope(counter, operation))
+def counting(counter: RequestCounter, operation: str, clock: ServerClock | None = None) -> Iterator[None]:
+    """Count the requests made inside this block (in this thread/context) as `operation`; answers set `clock`."""
+    token = _scope.set(_Scope(counter, operation, clock))
     try:
         yield
     finally:
@@ -133,6 +175,8 @@ def _record(verb: str, status: int | None, headers=None) -> None:
     if scope is not None:
         rate = RateLimit.from_headers(headers) if headers is not None else None
         scope.counter.add(scope.operation, status=status, write=verb not in ("GET", "HEAD"), rate=rate)
+        if scope.clock is not None and headers is not None:
+            scope.clock.observe(headers.get("date"))
 
 
 _shared_sessions: dict[tuple, object] = {}

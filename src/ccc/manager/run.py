@@ -12,7 +12,7 @@ from ccc.manager.dashboard import job_summary
 from ccc.manager.deps import task_states
 from ccc.manager.markdown import cell
 from ccc.manager.plan import Action, Plan, plan
-from ccc.manager.reap import reap_leases
+from ccc.manager.reap import prune_claims, reap_leases
 from ccc.manager.settings import ManagerSettings
 from ccc.manager.summarize import summarize
 from ccc.manager.sync import Stopped, read_inventory, sync
@@ -151,7 +151,9 @@ def run_summarize(settings: ManagerSettings, *, as_json: bool, client: RepoClien
 def run_reap(settings: ManagerSettings, *, as_json: bool, client: RepoClient | None = None) -> int:
     client = client or client_for(settings, dry_run=settings.dry_run)
     reaped = reap_leases(client, settings)
-    payload = {"reaped": [r.to_json() for r in reaped], "requests": client.counter.snapshot()}
+    pruned = prune_claims(client, settings)
+    payload = {"reaped": [r.to_json() for r in reaped], "pruned": pruned, "requests": client.counter.snapshot()}
     lines = [f"#{r.number}: lease of {r.worker} expired (attempt {r.attempt}): {r.outcome.value}" for r in reaped]
+    lines += [f"#{n}: claim ref deleted (closed over {settings.claim_retention.days} days; log kept)" for n in pruned]
     print(json.dumps(payload, indent=2) if as_json else "\n".join(lines) or "No expired leases.")
     return 0

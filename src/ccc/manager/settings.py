@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from ccc.connection import Connection
@@ -40,6 +41,7 @@ class ManagerSettings:
     dashboard_issue: bool = True
     dashboard_title: str = "ccc dashboard"
     reap: bool = False
+    claim_retention: timedelta = timedelta(days=30)  # reap deletes claim refs of tasks closed this long
     claims_namespace: str = DEFAULT_NAMESPACE
     max_attempts: int = 3
     # Claim records read per summarize run (each costs requests): only for tasks whose state changed.

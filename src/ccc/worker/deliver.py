@@ -1,7 +1,8 @@
 """Everything a worker makes visible on GitHub for a task: claim notice, PR and completion, or failure.
 
-Each visible result is fenced: the claim is checked (or moved by compare-and-set) right before it,
-so a worker whose lease was taken over publishes nothing.
+Each visible result is fenced by a write: the branch is pushed atomically with a move of the claim,
+the PR is opened only while git shows our claim, completion is a compare-and-set; so a worker whose
+lease was taken over publishes nothing (ccc.worker.fence).
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from datetime import datetime, timezone
 from ccc.client import Issue, PullRequest, RepoClient
 from ccc.errors import AuthError, CccError, RateLimitError, UnprocessableError
 from ccc.protocol.claims import ClaimKind, ClaimRecord, ClaimStore
-from ccc.protocol.markers import comment_marker, read_task_marker
+from ccc.protocol.markers import comment_marker
 from ccc.protocol.states import TaskState
 from ccc.render import render
 from ccc.untrusted import cap_body, cap_title, defuse, neutralise
+from ccc.worker.fence import Fence, checkpoint
 from ccc.worker.masking import Masker
+from ccc.worker.queue import manager_marker
 from ccc.worker.result import Status, TaskResult
 from ccc.worker.settings import WorkerSettings
-from ccc.worker.task import AttemptFailed, Task
+from ccc.worker.task import AttemptFailed, Cancelled, Task
 from ccc.worker.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -74,12 +77,29 @@ class Publisher:
     # -- success -------------------------------------------------------------------------------
 
     def deliver(self, task: Task) -> TaskResult:
-        """Push, open (or reuse) the PR, record completion on the claim, then labels and comment."""
-        task.heartbeat.verify()
-        self.workspace.push(task.tree, task.branch)
+        """Push (fenced), open (or reuse) the PR, record completion on the claim, then labels and comment.
+
+        Each step is fenced: the push lands only with our claim, the PR is opened only while git still
+        shows our claim, and completion is a compare-and-set. A worker fenced after opening its PR
+        closes it with a comment, so only the live holder's PR stays open.
+        """
+        fence = self._fence(task)
+        reason = task.heartbeat.cancelled or task.heartbeat.withdrawn()
+        if reason:
+            raise Cancelled(reason)
+        checkpoint("before-push")
+        task.heartbeat.hold(lambda claim: fence.push(claim, task.tree, task.branch))
         task.mark("pushed")
+        checkpoint("after-push")
+        checkpoint("before-pr")
+        task.heartbeat.hold(fence.confirm)
         pull = self._open_pull(task)
-        self.store.complete(task.heartbeat.stop(), pr_url=pull.html_url)  # the fence for what follows
+        checkpoint("before-completion")
+        try:
+            self.store.complete(task.heartbeat.stop(), pr_url=pull.html_url)  # the fence for what follows
+        except CccError:  # lost, or never recorded: the task goes to another attempt, which opens its own PR
+            self._withdraw(task, pull)
+            raise
         problem = None
         try:
             self._announce_completion(task, pull)
@@ -115,7 +135,7 @@ class Publisher:
             finished=utc_text(),
         )
         task.mark("completed")
-        if read_task_marker(task.issue.body):
+        if manager_marker(task.issue, self.settings.manager_login):
             self.unblock_dependents(task.number)
 
     def _open_pull(self, task: Task) -> PullRequest:
@@ -138,11 +158,25 @@ class Publisher:
         except UnprocessableError as exc:
             raise AttemptFailed(f"GitHub refused the pull request: {exc.message}") from None
 
+    def _withdraw(self, task: Task, pull: PullRequest) -> None:
+        """Close the PR of an attempt that could not record completion, saying why (best effort)."""
+        log.error("#%d: completion was not recorded after PR #%d was opened: closing it", task.number, pull.number)
+        try:
+            marker = comment_marker("withdrawn", pull.number, task.nonce)
+            body = self._text("worker_withdrawn_comment.md.j2", marker=marker, issue=task.number, attempt=task.attempt)
+            self.pr_client.create_comment(pull.number, body, marker=marker)
+            self.pr_client.close_pull(pull.number)
+        except CccError as exc:
+            log.error("#%d: could not close PR #%d: %s", task.number, pull.number, exc)
+
+    def _fence(self, task: Task) -> Fence:
+        return Fence(self.store, self.workspace, lease=self.settings.lease, scratch=task.files)
+
     def unblock_dependents(self, done: int) -> None:
         """Remove `blocked` from managed tasks whose dependencies are now all completed."""
         states: dict[int, bool] = {done: True}
         for other in self.client.list_issues(labels=[self.labels.blocked], operation="list_blocked"):
-            marker = read_task_marker(other.body)
+            marker = manager_marker(other, self.settings.manager_login)
             if not marker or done not in marker.deps:
                 continue
             for dep in marker.deps:
@@ -158,6 +192,18 @@ class Publisher:
         state = TaskState.COMPLETED if record.kind is ClaimKind.COMPLETE else TaskState.FAILED
         log.info("#%d: claim is %s but the issue shows in-progress: relabelling", issue.number, record.kind.value)
         self._relabel(issue.number, issue.labels, state)
+
+    # -- cancellation --------------------------------------------------------------------------
+
+    def cancel(self, task: Task, reason: str) -> TaskResult:
+        """The task was withdrawn while we worked: hand the claim back saying why, drop in-progress, comment
+        once; nothing is pushed. A task reopened or relabelled later is taken again as the next attempt."""
+        claim = self.store.release(task.heartbeat.stop(), f"cancelled: {reason}")
+        self.client.remove_label(task.number, self.labels.in_progress)
+        self._comment(task, "cancelled", "worker_cancelled_comment.md.j2", reason=reason, attempt=claim.record.attempt)
+        return TaskResult(
+            task.number, Status.CANCELLED, attempt=claim.record.attempt, reason=reason, timings=task.timings
+        )
 
     # -- failure -------------------------------------------------------------------------------
 
@@ -202,8 +248,8 @@ class Publisher:
             self.workspace.commit_all(task.tree, message=f"WIP: failed attempt at #{task.number}", **self.identity)
             if not self.workspace.has_commits_beyond(task.tree, task.base):
                 return None
-            task.heartbeat.verify()
-            self.workspace.push(task.tree, task.branch)
+            fence = self._fence(task)
+            task.heartbeat.hold(lambda claim: fence.push(claim, task.tree, task.branch))
             return task.branch
         except CccError as exc:
             if task.heartbeat.lost.is_set():

@@ -11,6 +11,7 @@ class Status(str, Enum):
     DELIVERED = "delivered"  # PR open, task completed
     FAILED = "failed"  # this attempt failed (released for retry, or out of attempts)
     LEASE_LOST = "lease-lost"  # another worker took the task over; we published nothing
+    CANCELLED = "cancelled"  # the issue was closed, retired or unlabelled while we worked: not delivered
     RATE_LIMITED = "rate-limited"  # GitHub's rate limit stopped us; see reset_at
     BUDGET_SPENT = "budget-spent"  # the run's own budget (--max-requests, --rate-limit-reserve) stopped it
     DRY_RUN = "dry-run"  # nothing claimed: what would have been taken is listed
@@ -76,7 +77,7 @@ class WorkerResult:
 def overall(tasks: list[TaskResult]) -> Status:
     """Failed if any task failed or was lost, delivered if any was delivered, else idle."""
     statuses = {t.status for t in tasks}
-    for status in (Status.FAILED, Status.LEASE_LOST, Status.DELIVERED):
+    for status in (Status.FAILED, Status.LEASE_LOST, Status.DELIVERED, Status.CANCELLED):
         if status in statuses:
             return status
     return Status.IDLE

@@ -13,8 +13,8 @@ from pathlib import Path
 from ccc.client import Budget, Issue, RepoClient, RetryPolicy, connect
 from ccc.errors import AuthError, BudgetSpent, CccError, GitHubError, LeaseLost, RateLimitError
 from ccc.isolation.confine import Confinement, check_bwrap, host_of
-from ccc.protocol.claims import Claim, ClaimStore, new_nonce
-from ccc.protocol.markers import read_task_marker, strip_hidden
+from ccc.protocol.claims import Claim, ClaimStore, lease_margin, new_nonce
+from ccc.protocol.markers import strip_hidden
 from ccc.render import render, render_file
 from ccc.worker.agent import (
     Agent,
@@ -31,10 +31,10 @@ from ccc.worker.lease import Heartbeat
 from ccc.worker.listing_cache import ListingCache
 from ccc.worker.masking import Masker
 from ccc.worker.progress import ProgressComment
-from ccc.worker.queue import Trust, WorkQueue
+from ccc.worker.queue import Trust, WorkQueue, manager_marker
 from ccc.worker.result import Status, TaskResult, WorkerResult, overall
 from ccc.worker.settings import WorkerSettings
-from ccc.worker.task import AttemptFailed, Task, branch_name
+from ccc.worker.task import AttemptFailed, Cancelled, Task, branch_name
 from ccc.worker.treecheck import TreePolicy
 from ccc.worker.workspace import Workspace
 
@@ -133,12 +133,18 @@ class Worker:
         self.client = client
         self.mask = Masker(settings.secrets)
         self.agent = make_agent(settings) if not settings.dry_run else None
-        self.store = ClaimStore(client, namespace=settings.claims_namespace, max_attempts=settings.max_attempts)
+        self.store = ClaimStore(
+            client,
+            namespace=settings.claims_namespace,
+            max_attempts=settings.max_attempts,
+            margin=lease_margin(settings.lease),
+        )
         self.queue = WorkQueue(
             client,
             served=settings.served_labels,
             labels=settings.labels,
             trust=Trust(client, settings.trusted_authors),
+            manager=settings.manager_login,
             cache=settings.cache_dir and ListingCache(settings.cache_dir, api_url=settings.api_url, repo=settings.repo),
             spread=settings.spread,
         )
@@ -200,13 +206,13 @@ class Worker:
         if now < self._known_leases.get(issue.number, now):
             return False
         record = self.store.read(issue.number)
-        if record is None or record.is_free(now):
+        if record is None or self.store.may_take(record, now):
             return True
         if record.kind.is_final:
             self.publisher.settle(issue, record)
             self._known_leases[issue.number] = datetime.max.replace(tzinfo=timezone.utc)
         else:
-            self._known_leases[issue.number] = record.lease_expires_at
+            self._known_leases[issue.number] = record.lease_expires_at + self.store.margin
         return False
 
     def _claim(self, issue: Issue) -> Claim | None:
@@ -224,13 +230,18 @@ class Worker:
 
     def work_on(self, issue: Issue, claim: Claim) -> TaskResult:
         heartbeat = Heartbeat(
-            self.store, claim, lease=self.settings.lease, interval=self.settings.heartbeat_seconds
+            self.store,
+            claim,
+            lease=self.settings.lease,
+            interval=self.settings.heartbeat_seconds,
+            withdrawn=lambda: self.queue.withdrawn(issue.number),
         ).start()
         nonce = new_nonce()
         # The nonce proves ccc's own comments: it is never in a path, a file or a variable the agent sees.
         files = self.settings.workdir / "tasks" / f"{issue.number}-{new_nonce()}"
         files.mkdir(parents=True, exist_ok=True)
-        task = Task(issue=issue, heartbeat=heartbeat, branch=branch_name(issue), base="", files=files, nonce=nonce)
+        branch = branch_name(issue, claim.record.attempt)
+        task = Task(issue=issue, heartbeat=heartbeat, branch=branch, base="", files=files, nonce=nonce)
         try:
             self.publisher.announce(task)
             try:
@@ -239,6 +250,8 @@ class Worker:
                 return self.publisher.deliver(task)
             except AttemptFailed as failure:
                 return self.publisher.give_up(task, failure.reason, failure.log_tail)
+            except Cancelled as cancelled:
+                return self.publisher.cancel(task, cancelled.reason)
             except (LeaseLost, RateLimitError, AuthError):
                 raise  # nothing more can be published: the lease expires and another worker retries
             except CccError as exc:  # GitHub kept failing, or git: a fetch, commit or push that failed
@@ -330,14 +343,13 @@ class Worker:
             env=env,
             log_file=task.log_file,
             timeout=self.settings.timeout.total_seconds(),
-            stop=task.heartbeat.lost,
+            stop=task.heartbeat.halt,
             confinement=confinement,
             on_tick=progress.tick,
             on_checklist=progress.show,
         )
         outcome = self.agent.run(job)
-        if task.heartbeat.lost.is_set():
-            raise LeaseLost(f"#{task.number}: the lease was lost while the agent ran", issue=task.number)
+        self._raise_if_halted(task, "the agent")
         progress.flush()
         task.progress = progress.lines
         task.agent = outcome.figures
@@ -347,7 +359,7 @@ class Worker:
         return outcome
 
     def prompt(self, task: Task) -> str:
-        marker = read_task_marker(task.issue.body)
+        marker = manager_marker(task.issue, self.settings.manager_login)
         variables = {
             "issue": {
                 "number": task.number,
@@ -376,12 +388,18 @@ class Worker:
             env=env,
             timeout=self.settings.timeout.total_seconds(),
             log_path=task.log_file,
-            stop=task.heartbeat.lost,
+            stop=task.heartbeat.halt,
             confinement=confinement,
         )
-        if task.heartbeat.lost.is_set():
-            raise LeaseLost(f"#{task.number}: the lease was lost while {command!r} ran", issue=task.number)
+        self._raise_if_halted(task, repr(command))
         return replace(run_result, log_tail=self.mask(run_result.log_tail))
+
+    @staticmethod
+    def _raise_if_halted(task: Task, what: str) -> None:
+        if task.heartbeat.lost.is_set():
+            raise LeaseLost(f"#{task.number}: the lease was lost while {what} ran", issue=task.number)
+        if task.heartbeat.cancelled:
+            raise Cancelled(task.heartbeat.cancelled)
 
     @staticmethod
     def _stop_quietly(heartbeat: Heartbeat) -> None:

@@ -47,6 +47,7 @@ class WorkerSettings:
     lease: timedelta = timedelta(minutes=10)
     max_attempts: int = 3
     trusted_authors: tuple[str, ...] = DEFAULT_TRUSTED_AUTHORS
+    manager_login: str = DEFAULT_TRUSTED_AUTHORS[0]  # whose task markers count (the Actions token's bot)
     assignee: str | None = None
     base_branch: str | None = None  # None: the repository's default branch
     draft: bool = False

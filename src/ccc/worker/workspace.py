@@ -131,6 +131,39 @@ class Workspace:
         """Push the work branch; a retry's branch replaces the one a failed attempt left for inspection."""
         self._tree_git(tree, "push", "--force", "--quiet", self.remote_url, f"HEAD:refs/heads/{branch}", auth=True)
 
+    def push_with_ref(self, tree: Path, branch: str, *, ref: str, old: str, new: str) -> None:
+        """Push the work branch and move `ref` from `old` to `new` atomically: both land, or neither.
+
+        `--force-with-lease` makes the server refuse `ref` unless it still points at `old`, and
+        `--atomic` makes that refusal take the branch down with it.
+        """
+        self._tree_git(
+            tree, "push", "--atomic", "--porcelain", f"--force-with-lease={ref}:{old}", self.remote_url,
+            f"+HEAD:refs/heads/{branch}", f"{new}:{ref}", auth=True,
+        )  # fmt: skip
+
+    def fetch_ref(self, ref: str) -> str | None:
+        """Copy the server's `ref` (and the commits it reaches) into the clone; its sha, or None when absent."""
+        self.ensure_repo()
+        if not self.remote_sha(ref):
+            return None
+        self._git("fetch", "--no-tags", "--force", self.remote_url, f"+{ref}:{ref}", auth=True)
+        return self._git("rev-parse", "--verify", "--quiet", ref).strip()
+
+    def remote_sha(self, ref: str) -> str | None:
+        """Where `ref` points on the server now (git's own answer, never a lagging API replica)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        out = self._git("ls-remote", self.remote_url, ref, cwd=self.root, auth=True)
+        for line in out.splitlines():
+            sha, _, name = line.partition("\t")
+            if name == ref:
+                return sha
+        return None
+
+    def write_commit(self, raw: Path) -> str:
+        """Store a commit object written out in git's own format (`raw`); its sha."""
+        return self._git("hash-object", "-t", "commit", "-w", str(raw)).strip()
+
     def remove(self, tree: Path) -> None:
         git_dir = self._git_dirs.pop(tree, None)
         if tree.exists():
