@@ -9,7 +9,7 @@ from itertools import pairwise
 
 from ccc.protocol.claims import ClaimKind
 from ccc.sandbox.process import SandboxProcess
-from worker_support import claims, create_issues, github, worker_process
+from worker_support import allow_actions_to_open_pulls, claims, create_issues, github, worker_process
 
 WORKERS = 16
 # 200 issues take about 60-70 s on 2 idle cores; CCC_RACE_ISSUES scales the race down for slower machines.
@@ -42,11 +42,16 @@ def test_sixteen_workers_race_with_lagging_ref_and_issue_reads(tmp_path):
 
 def race(sandbox, tmp_path):
     numbers = create_issues(sandbox, ISSUES)
+    allow_actions_to_open_pulls(sandbox)  # the repository's setup, before the faults start
     sandbox.faults(FAULTS, seed=7)
     flags = ("--command", QUICK_AGENT, "--loop", "--interval", "0.3", "--max-idle-polls", "8",
              "--lease-minutes", str(10 / 60), "--max-attempts", "10")  # fmt: skip
-    procs = [worker_process(sandbox, tmp_path, f"w{i:02d}", *flags) for i in range(WORKERS)]
-    outputs = [p.communicate(timeout=240) for p in procs]
+    procs = [worker_process(sandbox, tmp_path, f"w{i:02d}", *flags, setup=False) for i in range(WORKERS)]
+    try:
+        outputs = [p.communicate(timeout=240) for p in procs]
+    finally:
+        for proc in procs:  # a timed-out race must not leave 16 workers polling a stopped sandbox
+            proc.kill()
     sandbox.clear_faults()
 
     results = [json.loads(out) for out, _ in outputs]

@@ -108,9 +108,13 @@ def push_branch(sandbox, workdir: Path, branch: str, filename: str) -> None:
     git("push", "--quiet", "origin", f"HEAD:refs/heads/{branch}", cwd=clone)
 
 
-def worker_process(sandbox, workdir: Path, name: str, *flags: str, env: dict | None = None) -> subprocess.Popen:
-    """`ccc worker run` as its own process, as a runner would start it (on a repository set up as ccc asks)."""
-    allow_actions_to_open_pulls(sandbox)
+def worker_process(
+    sandbox, workdir: Path, name: str, *flags: str, env: dict | None = None, setup: bool = True
+) -> subprocess.Popen:
+    """`ccc worker run` as its own process, as a runner would start it (on a repository set up as ccc asks;
+    `setup=False` when the test has set it up already, e.g. before injecting faults)."""
+    if setup:
+        allow_actions_to_open_pulls(sandbox)
     command = [
         sys.executable, "-m", "ccc", "worker", "run", "--worker", "cc01", "--repo", sandbox.repo,
         "--api-url", sandbox.api_url, "--git-url", sandbox.git_url, "--workdir", str(workdir / name),
