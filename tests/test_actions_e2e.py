@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import github_client
+from worker_support import allow_actions_to_open_pulls
 
 ROOT = Path(__file__).resolve().parents[1]
 ACT = Path(sys.executable).with_name("act")
@@ -215,6 +216,7 @@ def test_a_pull_request_in_a_users_repository_plans_with_the_published_action_an
 
 
 def test_the_wake_up_has_cc01_deliver_its_task_and_the_scheduled_summary_counts_it(sandbox, repository, act):
+    allow_actions_to_open_pulls(sandbox)  # as ccc's set-up asks of the repository's admin
     push = {"ref": "refs/heads/main", "repository": {"full_name": sandbox.repo}}
     act.run("push", push, "-W", ".github/workflows/ccc-manager.yml")
     dispatch = sandbox.events("repository_dispatch")[0]["payload"]  # GitHub's payload, as act is given it

@@ -21,7 +21,7 @@ from ccc.errors import InputError
 from ccc.worker.result import Status
 from ccc.worker.run import run as run_worker
 from fake_anthropic import CWD, ApiFailure, FakeAnthropic, Flaky, ToolUse, final_turn, tool_turn
-from worker_support import comments_of, labels_of, show_file
+from worker_support import allow_actions_to_open_pulls, comments_of, labels_of, show_file
 from worker_support import github as worker_github
 from worker_support import settings as worker_settings
 
@@ -292,6 +292,7 @@ def test_missing_cli_is_an_input_error_naming_the_fix(workdir: Path) -> None:
 def test_worker_command_delivers_a_claude_code_run_with_its_checklist_turns_and_cost(
     sandbox, claude_cli: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    allow_actions_to_open_pulls(sandbox)
     repo = worker_github(sandbox).get_repo(sandbox.repo)
     number = repo.create_issue(title="Add a greeting", body="Write hello.txt", labels=["cc01"]).number
     script = [

@@ -21,7 +21,17 @@ import yaml
 from ccc.protocol.claims import ClaimKind
 from ccc.sandbox.process import SandboxProcess
 from test_worker_race import QUICK_AGENT
-from worker_support import claims, client, comments_of, create_issues, github, labels_of, wait_for, worker_process
+from worker_support import (
+    allow_actions_to_open_pulls,
+    claims,
+    client,
+    comments_of,
+    create_issues,
+    github,
+    labels_of,
+    wait_for,
+    worker_process,
+)
 
 DONE_LABELS = {"cc01", "completed", "ready-for-review"}
 SLOW_AGENT = f"sleep 0.5; {QUICK_AGENT}"
@@ -119,9 +129,10 @@ def test_a_worker_cut_off_after_any_write_leaves_every_task_delivered_once(sandb
     """GitHub vanishes right after the worker's Nth write (claim, labels, comments, PR, completion), and the
     worker is killed there: a deterministic crash point for each N, where a random sleep used to decide."""
     numbers = create_issues(sandbox, 1 + after_writes % 2)
+    allow_actions_to_open_pulls(sandbox)  # the repository's setup, before GitHub starts vanishing
     sandbox.faults([{"kind": "sever", "after_writes": after_writes}])
     doomed = worker_process(sandbox, tmp_path, "doomed", "--command", SLOW_AGENT, "--loop", "--max-idle-polls", "1",
-                            *ONE_SECOND_LEASE)  # fmt: skip
+                            *ONE_SECOND_LEASE, setup=False)  # fmt: skip
     wait_for(lambda: severed(sandbox) or doomed.poll() is not None)
     doomed.send_signal(signal.SIGKILL)
     doomed.wait()

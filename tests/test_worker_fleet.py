@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import time
 
@@ -82,7 +83,8 @@ def test_a_canary_token_never_appears_in_comments_prs_logs_or_output(sandbox, tm
 
     repo = github(sandbox).get_repo(sandbox.repo)
     published = [body for n in (1, 2) for body in comments_of(repo, n)] + [p.body for p in repo.get_pulls(state="all")]
-    assert "CCC_ISSUE_NUMBER=1" in "\n".join(published)  # the environment dump did reach the comment
+    # the environment dump did reach the comment (of whichever issue the failing worker chose first)
+    assert re.search(r"CCC_ISSUE_NUMBER=[12]\b", "\n".join(published))
     secrets = (canary, sandbox.token(BOT), sandbox.token("maintainer"), "sk-agent-secret-value")
     git_config = "".join(p.read_text() for p in tmp_path.rglob("config") if p.parent.name == ".git")
     for text in (*published, out_a, err_a, out_b, err_b, git_config):

@@ -202,14 +202,26 @@ class Demo:
     def crash_a_worker(self, status: QueueStatus) -> None:
         """Under chaos, kill the first worker seen holding a task, once: its lease runs out and the task is
         retried (attempt 2). Random faults may or may not cost a claim; this always shows a retry."""
-        if self.settings.faults != "chaos" or self.crashed:
+        if self.settings.faults != "chaos" or self._retry_shown(status):
             return
-        held = [task for task in status.tasks if task.state is TaskState.IN_PROGRESS and task.holder in self.labels]
+        held = [
+            task
+            for task in status.tasks
+            if task.state is TaskState.IN_PROGRESS and task.holder in self.labels and not task.pr
+        ]
         if held:
             task = held[0]
             self.crashed = task.number
             self.fleet.kill(task.holder)
             self.note(f"chaos: killed worker {task.holder} while it held #{task.number}; the task is retried")
+
+    def _retry_shown(self, status: QueueStatus) -> bool:
+        """A crash was staged and has not been outrun: the killed worker may have recorded its completion
+        before the signal landed, and then another worker is killed instead."""
+        if not self.crashed:
+            return False
+        crashed = next((task for task in status.tasks if task.number == self.crashed), None)
+        return not (crashed and crashed.state is not TaskState.IN_PROGRESS and crashed.attempt == 1)
 
     def note(self, line: str) -> None:
         """A line between live frames: the next frame is drawn below it instead of over it."""
