@@ -8,7 +8,6 @@ import logging
 from ccc.actions_io import append_summary
 from ccc.client import RepoClient, connect
 from ccc.manager.dashboard import job_summary
-from ccc.manager.deps import task_states
 from ccc.manager.markdown import cell
 from ccc.manager.plan import Action, Plan, plan
 from ccc.manager.reap import reap_leases
@@ -54,7 +53,7 @@ def run_plan(settings: ManagerSettings, *, as_json: bool, client: RepoClient | N
     manifest = load(settings)
     client = client or client_for(settings, dry_run=True)
     inventory = read_inventory(client, settings)
-    result = plan(manifest, inventory, task_states(inventory, settings.labels), settings)
+    result = plan(manifest, inventory, inventory.states(settings.labels), settings)
     payload = {**result.to_json(), "requests": client.counter.snapshot()}
     report("ccc plan", result, payload, settings, as_json=as_json, applied=False)
     return 0

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from ccc.client import Issue, PullRequest, RepoClient
-from ccc.errors import AuthError, CccError, RateLimitError, UnprocessableError
-from ccc.protocol.claims import ClaimKind, ClaimRecord, ClaimStore
-from ccc.protocol.markers import comment_marker, read_task_marker
+from ccc.client import PullRequest, RepoClient
+from ccc.errors import CccError, UnprocessableError
+from ccc.protocol.claims import Claim, ClaimStore
+from ccc.protocol.lifecycle import Lifecycle, Note
+from ccc.protocol.markers import comment_marker
 from ccc.protocol.states import TaskState
 from ccc.render import render
 from ccc.worker.masking import Masker
@@ -29,7 +30,7 @@ def utc_text(moment: datetime | None = None) -> str:
 
 
 class Publisher:
-    """Writes a task's visible state: one method per transition (announce, deliver, give_up, settle)."""
+    """Writes what a worker shows for a task (claim comment, PR, completion, failure) through the lifecycle's verbs."""
 
     def __init__(
         self,
@@ -38,6 +39,7 @@ class Publisher:
         client: RepoClient,
         pr_client: RepoClient,
         store: ClaimStore,
+        lifecycle: Lifecycle,
         workspace: Workspace,
         masker: Masker,
     ):
@@ -45,6 +47,7 @@ class Publisher:
         self.client = client
         self.pr_client = pr_client
         self.store = store
+        self.lifecycle = lifecycle
         self.workspace = workspace
         self.mask = masker
         self.labels = settings.labels
@@ -53,21 +56,20 @@ class Publisher:
     # -- claim ---------------------------------------------------------------------------------
 
     def announce(self, task: Task) -> None:
-        """in-progress label, assignee, and the claim comment in the original design's format."""
-        add, _ = self.labels.transition(task.issue.labels, TaskState.IN_PROGRESS)
-        self.client.add_labels(task.number, add)
-        if self.settings.assignee:
-            self.client.add_assignees(task.number, [self.settings.assignee])
+        """The claim comment in the original design's format (the claim itself labelled the issue)."""
         claim = task.heartbeat.current
-        self._comment(
-            task,
-            "claim",
-            "worker_claim_comment.md.j2",
-            started=utc_text(claim.record.at),
-            run_url=self.settings.run_url,
-            attempt=claim.record.attempt,
-            max_attempts=self.settings.max_attempts,
-            branch=task.branch,
+        self.lifecycle.note(
+            task.number,
+            self._note(
+                task,
+                "claim",
+                "worker_claim_comment.md.j2",
+                started=utc_text(claim.record.at),
+                run_url=self.settings.run_url,
+                attempt=claim.record.attempt,
+                max_attempts=self.settings.max_attempts,
+                branch=task.branch,
+            ),
         )
 
     # -- success -------------------------------------------------------------------------------
@@ -78,15 +80,11 @@ class Publisher:
         self.workspace.push(task.tree, task.branch)
         task.mark("pushed")
         pull = self._open_pull(task)
-        self.store.complete(task.heartbeat.stop(), pr_url=pull.html_url)  # the fence for what follows
-        problem = None
-        try:
-            self._announce_completion(task, pull)
-        except (RateLimitError, AuthError):
-            raise
-        except CccError as exc:  # delivered all the same: any worker that sees the issue settles its labels
-            problem = f"delivered, but the issue was not fully updated: {exc.message}"
+        note = self._completion_note(task, pull)
+        _, problem = self.lifecycle.complete(task.heartbeat.stop(), task.issue, pr_url=pull.html_url, note=note)
+        if problem:
             log.error("#%d: %s", task.number, problem)
+        task.mark("completed")
         return TaskResult(
             task.number,
             Status.DELIVERED,
@@ -100,10 +98,9 @@ class Publisher:
             agent=task.agent,
         )
 
-    def _announce_completion(self, task: Task, pull: PullRequest) -> None:
-        """Labels, the completion comment in the original design's format, and unblocked dependents."""
-        self._set_state(task, TaskState.COMPLETED)
-        self._comment(
+    def _completion_note(self, task: Task, pull: PullRequest) -> Note:
+        """The completion comment in the original design's format."""
+        return self._note(
             task,
             "done",
             "worker_completion_comment.md.j2",
@@ -113,9 +110,6 @@ class Publisher:
             test_command=self.settings.test_command,
             finished=utc_text(),
         )
-        task.mark("completed")
-        if read_task_marker(task.issue.body):
-            self.unblock_dependents(task.number)
 
     def _open_pull(self, task: Task) -> PullRequest:
         """Open the PR, or reuse the open one for the branch (the client reconciles unknown outcomes)."""
@@ -137,51 +131,28 @@ class Publisher:
         except UnprocessableError as exc:
             raise AttemptFailed(f"GitHub refused the pull request: {exc.message}") from None
 
-    def unblock_dependents(self, done: int) -> None:
-        """Remove `blocked` from managed tasks whose dependencies are now all completed."""
-        states: dict[int, bool] = {done: True}
-        for other in self.client.list_issues(labels=[self.labels.blocked], operation="list_blocked"):
-            marker = read_task_marker(other.body)
-            if not marker or done not in marker.deps:
-                continue
-            for dep in marker.deps:
-                if dep not in states:
-                    dep_issue = self.client.get_issue(dep)
-                    states[dep] = self.labels.state_of(dep_issue.labels, dep_issue.state) is TaskState.COMPLETED
-            if all(states[dep] for dep in marker.deps):
-                log.info("#%d: dependencies done, unblocking", other.number)
-                self.client.remove_label(other.number, self.labels.blocked)
-
-    def settle(self, issue: Issue, record: ClaimRecord) -> None:
-        """Labels for a task whose claim is final but which still shows in-progress."""
-        state = TaskState.COMPLETED if record.kind is ClaimKind.COMPLETE else TaskState.FAILED
-        log.info("#%d: claim is %s but the issue shows in-progress: relabelling", issue.number, record.kind.value)
-        self._relabel(issue.number, issue.labels, state)
-
     # -- failure -------------------------------------------------------------------------------
 
     def give_up(self, task: Task, reason: str, log_tail: str) -> TaskResult:
         """Keep the work for inspection, release the claim for a retry (or fail it), then say why."""
         reason = self.mask(reason)
         branch = self._keep_for_inspection(task)
-        claim = task.heartbeat.stop()
-        final = self.store.attempts_left(claim.record) == 0
-        if final:
-            self.store.fail(claim, reason)
-        else:
-            self.store.release(claim, reason)
-        self._set_state(task, TaskState.FAILED if final else TaskState.READY)
-        self._comment(
-            task,
-            "failed",
-            "worker_failure_comment.md.j2",
-            reason=reason,
-            attempt=claim.record.attempt,
-            max_attempts=self.settings.max_attempts,
-            final=final,
-            branch=branch,
-            log_tail=self.mask(log_tail),
-        )
+
+        def failure_note(claim: Claim, state: TaskState) -> Note:
+            return self._note(
+                task,
+                "failed",
+                "worker_failure_comment.md.j2",
+                reason=reason,
+                attempt=claim.record.attempt,
+                max_attempts=self.settings.max_attempts,
+                final=state is TaskState.FAILED,
+                branch=branch,
+                log_tail=self.mask(log_tail),
+            )
+
+        claim, state = self.lifecycle.give_back(task.heartbeat.stop(), task.issue, reason, failure_note)
+        final = state is TaskState.FAILED
         return TaskResult(
             task.number,
             Status.FAILED,
@@ -224,22 +195,12 @@ class Publisher:
             f"Ccc-Worker: {self.settings.worker}\nCcc-Attempt: {task.attempt}\n"
         )
 
-    def _set_state(self, task: Task, state: TaskState) -> None:
-        self._relabel(task.number, task.issue.labels + (self.labels.in_progress,), state)
-
-    def _relabel(self, number: int, labels: tuple[str, ...], state: TaskState) -> None:
-        """Add the new state's labels first, then drop the old: the issue never looks free while held."""
-        add, remove = self.labels.transition(labels, state)
-        self.client.add_labels(number, add)
-        for name in remove:
-            self.client.remove_label(number, name)
-
     def _text(self, template: str, **variables) -> str:
         return self.mask(render(template, override_dir=self.template_dir, worker=self.settings.worker, **variables))
 
-    def _comment(self, task: Task, kind: str, template: str, **variables) -> None:
+    def _note(self, task: Task, kind: str, template: str, **variables) -> Note:
         marker = comment_marker(kind, task.number, task.nonce)
-        self.client.create_comment(task.number, self._text(template, marker=marker, **variables), marker=marker)
+        return Note(self._text(template, marker=marker, **variables), marker)
 
 
 def _single_line(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from ccc.client import Issue, RepoClient
+from ccc.protocol.lifecycle import task_state
 from ccc.protocol.markers import read_task_marker
 from ccc.protocol.states import Labels, TaskState
 
@@ -61,7 +62,7 @@ class WorkQueue:
         """
         ready, held = [], []
         for issue in issues:
-            if self.labels.state_of(issue.labels, issue.state) is TaskState.READY:
+            if task_state(issue, self.labels) is TaskState.READY:
                 if self._trusted(issue):
                     ready.append(issue)
             elif self.labels.in_progress in issue.labels and self._trusted(issue):
@@ -71,14 +72,14 @@ class WorkQueue:
         return ready, held
 
     def dependencies_done(self, issue: Issue, cache: dict[int, bool]) -> bool:
-        """True when every dependency in the manager's (trailing, hidden) marker is completed."""
+        """True when every dependency in the manager's (trailing, hidden) marker is delivered (PR open or merged)."""
         marker = read_task_marker(issue.body)
         for dep in marker.deps if marker else ():
             if dep not in cache:
                 other = self.client.get_issue(dep)
-                cache[dep] = self.labels.state_of(other.labels, other.state) is TaskState.COMPLETED
+                cache[dep] = task_state(other, self.labels).is_delivered
             if not cache[dep]:
-                log.info("#%d waits for #%d to complete", issue.number, dep)
+                log.info("#%d waits for #%d to be delivered", issue.number, dep)
                 return False
         return True
 

@@ -16,6 +16,7 @@ from ccc.agents.progress import Progress
 from ccc.client import Issue, RepoClient, connect
 from ccc.errors import AuthError, CccError, GitHubError, LeaseLost, RateLimitError
 from ccc.protocol.claims import Claim, ClaimStore, new_nonce
+from ccc.protocol.lifecycle import Lifecycle
 from ccc.protocol.markers import read_task_marker, strip_hidden
 from ccc.render import render, render_file
 from ccc.worker.agent import CommandRun, ProgressTail, clean_env, run_command
@@ -116,8 +117,15 @@ class Worker:
             pr_client = connect_client(settings, settings.pr_token, counter=client.counter)
         self._known_leases: dict[int, datetime] = {}  # in-progress issues: when their lease runs out
         self.others_at_work = False  # the last poll saw issues in progress: a lease may yet run out
+        self.lifecycle = Lifecycle(client, settings.labels, self.store)
         self.publisher = Publisher(
-            settings, client=client, pr_client=pr_client, store=self.store, workspace=self.workspace, masker=self.mask
+            settings,
+            client=client,
+            pr_client=pr_client,
+            store=self.store,
+            lifecycle=self.lifecycle,
+            workspace=self.workspace,
+            masker=self.mask,
         )
 
     # -- finding and taking work ----------------------------------------------------------------
@@ -159,19 +167,20 @@ class Worker:
         if record is None or record.is_free(now):
             return True
         if record.kind.is_final:
-            self.publisher.settle(issue, record)
+            self.lifecycle.settle(issue, record)
             self._known_leases[issue.number] = datetime.max.replace(tzinfo=timezone.utc)
         else:
             self._known_leases[issue.number] = record.lease_expires_at
         return False
 
     def _claim(self, issue: Issue) -> Claim | None:
-        claim = self.store.claim(
-            issue.number,
+        claim = self.lifecycle.claim(
+            issue,
             worker=self.settings.worker,
             run_id=self.settings.run_id,
             run_url=self.settings.run_url,
             lease=self.settings.lease,
+            assignee=self.settings.assignee,
         )
         log.info("#%d: %s", issue.number, f"claimed (attempt {claim.record.attempt})" if claim else "taken by another")
         return claim
