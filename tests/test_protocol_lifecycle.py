@@ -142,11 +142,13 @@ def new_issue(lifecycle: Lifecycle, labels=("cc01",), body: str = "work") -> Iss
 
 
 def claimed(lifecycle: Lifecycle, task: Issue):
-    claim = lifecycle.claim(task, worker="cc01", run_id="1", run_url="", lease=LEASE, assignee="maintainer")
+    claim = lifecycle.claim(task, worker="cc01", run_id="1", run_url="", lease=LEASE)
+    if claim is not None:
+        lifecycle.announce(task, None, assignee="maintainer")
     return claim, lifecycle.client.get_issue(task.number)
 
 
-def test_claim_writes_the_claim_log_then_the_in_progress_label_and_a_lost_race_writes_nothing(sandbox):
+def test_a_won_claim_is_announced_with_label_and_assignee_and_a_lost_one_writes_no_labels(sandbox):
     lifecycle = lifecycle_for(sandbox)
     task = new_issue(lifecycle)
     claim, after = claimed(lifecycle, task)

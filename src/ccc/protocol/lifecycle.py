@@ -189,16 +189,20 @@ class Lifecycle:
 
     # -- a worker's task ---------------------------------------------------------------------------
 
-    def claim(
-        self, issue: Issue, *, worker: str, run_id: str, run_url: str, lease: timedelta, assignee: str | None = None
-    ) -> Claim | None:
-        """Win the task in the claim log, then label it in-progress (and assign it); None when lost."""
-        claim = self._store.claim(issue.number, worker=worker, run_id=run_id, run_url=run_url, lease=lease)
-        if claim is not None:
-            self.stage(issue.number, issue.labels, TaskState.IN_PROGRESS)
-            if assignee:
-                self.client.add_assignees(issue.number, [assignee])
-        return claim
+    def claim(self, issue: Issue, *, worker: str, run_id: str, run_url: str, lease: timedelta) -> Claim | None:
+        """Win the task in the claim log; None when lost. The holder then `announce`s, once its heartbeat runs."""
+        return self._store.claim(issue.number, worker=worker, run_id=run_id, run_url=run_url, lease=lease)
+
+    def announce(self, issue: Issue, note: Note | None, *, assignee: str | None = None) -> None:
+        """The visible part of `claim`: in-progress label, assignee, the claim comment.
+
+        Written after the heartbeat started, so slow writes cannot eat a short lease.
+        """
+        self.stage(issue.number, issue.labels, TaskState.IN_PROGRESS)
+        if assignee:
+            self.pace()
+            self.client.add_assignees(issue.number, [assignee])
+        self.note(issue.number, note)
 
     def complete(self, claim: Claim, issue: Issue, *, pr_url: str, note: Note | None) -> tuple[Claim, str | None]:
         """Delivered: the claim log records the PR (the fence: raises LeaseLost), then labels, comment, dependents.

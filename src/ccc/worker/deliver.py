@@ -56,21 +56,19 @@ class Publisher:
     # -- claim ---------------------------------------------------------------------------------
 
     def announce(self, task: Task) -> None:
-        """The claim comment in the original design's format (the claim itself labelled the issue)."""
+        """in-progress label, assignee, and the claim comment in the original design's format."""
         claim = task.heartbeat.current
-        self.lifecycle.note(
-            task.number,
-            self._note(
-                task,
-                "claim",
-                "worker_claim_comment.md.j2",
-                started=utc_text(claim.record.at),
-                run_url=self.settings.run_url,
-                attempt=claim.record.attempt,
-                max_attempts=self.settings.max_attempts,
-                branch=task.branch,
-            ),
+        note = self._note(
+            task,
+            "claim",
+            "worker_claim_comment.md.j2",
+            started=utc_text(claim.record.at),
+            run_url=self.settings.run_url,
+            attempt=claim.record.attempt,
+            max_attempts=self.settings.max_attempts,
+            branch=task.branch,
         )
+        self.lifecycle.announce(task.issue, note, assignee=self.settings.assignee)
 
     # -- success -------------------------------------------------------------------------------
 

@@ -180,7 +180,6 @@ class Worker:
             run_id=self.settings.run_id,
             run_url=self.settings.run_url,
             lease=self.settings.lease,
-            assignee=self.settings.assignee,
         )
         log.info("#%d: %s", issue.number, f"claimed (attempt {claim.record.attempt})" if claim else "taken by another")
         return claim
