@@ -56,8 +56,32 @@ $(MERMAID_STAMP): tools/mermaid/package.json tools/mermaid/package-lock.json
 	cd $(MERMAID_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-unit: $(STAMP) claude-cli $(MERMAID_STAMP)
-	CCC_MERMAID_DIR=$(CURDIR)/$(MERMAID_DIR) $(BIN)/pytest -n auto -q
+# octokit's JSON schemas of webhook payloads, pinned in tools/webhooks-schemas/, so the sandbox tests check
+# the events it records against a published description of what GitHub sends.
+WEBHOOK_SCHEMAS_DIR := .cache/webhooks-schemas
+WEBHOOK_SCHEMAS_STAMP := $(WEBHOOK_SCHEMAS_DIR)/.installed
+
+$(WEBHOOK_SCHEMAS_STAMP): tools/webhooks-schemas/package.json tools/webhooks-schemas/package-lock.json
+	mkdir -p $(WEBHOOK_SCHEMAS_DIR)
+	cp tools/webhooks-schemas/package.json tools/webhooks-schemas/package-lock.json $(WEBHOOK_SCHEMAS_DIR)/
+	cd $(WEBHOOK_SCHEMAS_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: webhook-schemas
+webhook-schemas: $(WEBHOOK_SCHEMAS_STAMP)
+
+unit: $(STAMP) claude-cli $(MERMAID_STAMP) $(WEBHOOK_SCHEMAS_STAMP) chromium
+	CCC_MERMAID_DIR=$(CURDIR)/$(MERMAID_DIR) CCC_WEBHOOK_SCHEMAS_DIR=$(CURDIR)/$(WEBHOOK_SCHEMAS_DIR) \
+		$(BIN)/pytest -n auto -q
+
+# Headless Chromium (Debian's package) for the one browser test of the sandbox's HTML view: installed when
+# we are root with apt, else the command is printed and that test is skipped.
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; \
+	  else echo "browser test skipped; to run it: sudo apt-get install chromium"; fi; }
 
 # The Claude Code CLI that the claude-code agent preset is tested with, pinned in tools/claude/ and installed
 # from the npm registry (its native binary ships in a platform package) into a git-ignored cache.

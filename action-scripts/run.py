@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ccc.actions_io import annotate, mask, set_output
 
-MANAGER_COMMANDS = ("validate", "plan", "sync", "summarize", "reap")
+MANAGER_COMMANDS = ("validate", "doctor", "plan", "sync", "summarize", "reap")
 # Tokens go to ccc by the name of the variable holding them, so they never appear on a command line.
 TOKEN_VARIABLES = {"github-token": "CCC_GITHUB_TOKEN", "pr-token": "CCC_PR_TOKEN"}
 # The manager action's count outputs and the plan actions they count.
@@ -35,14 +35,12 @@ class Option:
     repeat: bool = False  # one value per line, each as its own flag
 
 
-CONNECTION = (
-    Option("repository", "--repo"),
-    Option("api-url", "--api-url"),
-    Option("dry-run", "--dry-run", switch=True),
-)
+CONNECTION = (Option("repository", "--repo"), Option("api-url", "--api-url"))
+DRY_RUN = Option("dry-run", "--dry-run", switch=True)
 MANAGER_CONNECTION = (*CONNECTION, Option("manager-login", "--manager-login"))
 WORKER_OPTIONS = (
     *CONNECTION,
+    DRY_RUN,
     Option("worker", "--worker"),
     Option("pool", "--pool"),
     Option("agent", "--agent"),
@@ -71,15 +69,18 @@ MANAGER_OPTIONS = {
     "sync": (
         *MANAGER_CONNECTION,
         *MANIFEST_OPTIONS,
+        DRY_RUN,
         Option("close-removed", "--close-removed", "--keep-removed", switch=True),
         Option("dispatch-event", "--dispatch-event"),
     ),
     "summarize": (
         *MANAGER_CONNECTION,
+        DRY_RUN,
         Option("dashboard-issue", "--dashboard-issue", "--no-dashboard-issue", switch=True),
         Option("reap", "--reap", switch=True),
     ),
-    "reap": MANAGER_CONNECTION,
+    "reap": (*MANAGER_CONNECTION, DRY_RUN),
+    "doctor": (*CONNECTION, *MANIFEST_OPTIONS),
 }
 
 
@@ -123,6 +124,8 @@ def command_line(action: str) -> list[str]:
         raise SystemExit(2)
     if command == "validate":
         return ["validate", "--json", *flags(MANAGER_OPTIONS[command])]
+    if command == "doctor":
+        return ["doctor", "--json", "--token-env", TOKEN_VARIABLES["github-token"], *flags(MANAGER_OPTIONS[command])]
     return [
         "manager",
         command,

@@ -182,8 +182,8 @@ def test_a_manifest_push_runs_the_manager_workflow_which_creates_the_issues(sand
     assert step_outputs["created"] == "2"
     assert {row["task"] for row in json.loads(step_outputs["plan-json"])} >= {"greeting", "farewell"}
     assert "Add a greeting" in summaries(log)
-    wake_up = [event["payload"] for event in sandbox.events() if event["type"] == "repository_dispatch"]
-    assert [payload["event_type"] for payload in wake_up] == ["ccc-work"]
+    wake_up = [event["payload"] for event in sandbox.events("repository_dispatch")]
+    assert [payload["action"] for payload in wake_up] == ["ccc-work"]
 
 
 def test_a_pull_request_in_a_users_repository_plans_with_the_published_action_and_writes_nothing(
@@ -216,8 +216,7 @@ def test_a_pull_request_in_a_users_repository_plans_with_the_published_action_an
 def test_the_wake_up_has_cc01_deliver_its_task_and_the_scheduled_summary_counts_it(sandbox, repository, act):
     push = {"ref": "refs/heads/main", "repository": {"full_name": sandbox.repo}}
     act.run("push", push, "-W", ".github/workflows/ccc-manager.yml")
-    wake_up = next(event["payload"] for event in sandbox.events() if event["type"] == "repository_dispatch")
-    dispatch = {"action": wake_up["event_type"], "client_payload": wake_up["client_payload"]}
+    dispatch = sandbox.events("repository_dispatch")[0]["payload"]  # GitHub's payload, as act is given it
     agent = (
         'printf "Hello from %s\\n" "$CCC_ISSUE_TITLE" > GREETING.md && echo "wrote GREETING.md" >> "$CCC_PROGRESS_FILE"'
     )

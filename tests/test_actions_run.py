@@ -173,3 +173,11 @@ def test_every_flag_the_actions_pass_is_one_ccc_accepts(monkeypatch, command, sw
     argv = action_run.command_line("worker" if command == "worker" else "manager")
 
     build_parser().parse_args(argv)  # exits 2 on an unknown flag
+
+
+def test_the_manager_action_runs_doctor_with_the_token_by_variable_name(monkeypatch):
+    set_inputs(monkeypatch, command="doctor", repository="acme/widgets", root="repo", github_token=TOKEN)
+
+    assert action_run.command_line("manager") == [
+        "doctor", "--json", "--token-env", "CCC_GITHUB_TOKEN", "--repo", "acme/widgets", "--root", "repo"
+    ]  # fmt: skip

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -15,10 +18,11 @@ from ccc.cli import main
 from ccc.demo.example import build_tree, example_dir, generated_manifest, recipes
 from ccc.demo.faults import PROFILES, fault_rules
 from ccc.demo.fleet import MAX_RESTARTS, Fleet, WorkerPlan
-from ccc.demo.run import DemoSettings, run_demo, settled
+from ccc.demo.run import Demo, DemoSettings, run_demo, settled
 from ccc.errors import InputError
 from ccc.manifest import load_manifests
 from ccc.protocol.states import TaskState
+from ccc.sandbox.process import SandboxProcess
 from ccc.status import QueueStatus, TaskStatus
 from conftest import github_client
 
@@ -214,6 +218,66 @@ def test_the_demo_completes_every_task_with_one_pull_request_each_and_writes_the
     assert all(f"#{task.number}" in dashboard for task in tasks.values())
     assert "all tasks completed" in log
     assert "\x1b[" not in log  # plain lines off a terminal
+    assert "workers stopped: cc01, cc02, cc03\n" in log  # a stop we asked for is no error
+    assert " -> completed" in log and "blocked -> completed" not in log  # no state skipped
+
+
+def footer_commands(log: str) -> dict[str, str]:
+    """The `name: command` lines of the --keep footer."""
+    lines = log.split("The sandbox keeps running", 1)[1].splitlines()[1:]
+    return {line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip() for line in lines if line.startswith("  ")}
+
+
+@pytest.mark.slow
+def test_the_keep_footer_commands_work_when_pasted_and_the_browser_address_answers(tmp_path):
+    out = io.StringIO()
+    result = run_demo(DemoSettings(pace=0, keep=True, terminal=False), out=out)
+    try:
+        commands = footer_commands(out.getvalue())
+        shell = {"cwd": tmp_path, "shell": True, "capture_output": True, "text": True, "env": demo_free_env()}
+        clone = subprocess.run(commands["git"], **shell)
+        status = subprocess.run(commands["status"], **shell)
+        doctor = subprocess.run(commands["doctor"], **shell)
+        with urllib.request.urlopen(commands["browse"], timeout=30) as page:
+            html = page.read().decode()
+    finally:
+        result.sandbox.stop()
+        shutil.rmtree(result.data_dir, ignore_errors=True)
+
+    assert clone.returncode == 0, clone.stderr
+    assert status.returncode == 0 and "8 tasks (8 completed)" in status.stdout, status.stderr
+    assert doctor.returncode == 0 and "pass  claim-refs" in doctor.stdout, doctor.stdout + doctor.stderr
+    assert "Add normalize_whitespace" in html
+    assert "rm -rf" in out.getvalue()  # stopping the kept sandbox removes its temporary data too
+
+
+def demo_free_env() -> dict[str, str]:
+    """The user's shell: no Actions variables, and ccc not on PATH."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if not (Path(p) / "ccc").exists())
+    return env
+
+
+def test_an_interrupted_demo_leaves_no_temporary_data_and_nothing_running(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    started = []
+    real_start = SandboxProcess.start
+
+    def start(*args, **kwargs):
+        started.append(real_start(*args, **kwargs))
+        return started[-1]
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(SandboxProcess, "start", start)
+    monkeypatch.setattr(Demo, "run", interrupted)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_demo(DemoSettings(pace=0, terminal=False), out=io.StringIO())
+
+    assert not list(tmp_path.glob("ccc-demo-*"))
+    assert started and started[0].proc is None  # the sandbox was stopped
 
 
 # -- the worker fleet -----------------------------------------------------------------------------
@@ -245,3 +309,16 @@ def test_a_crashed_worker_is_started_again_in_a_fresh_directory_until_its_restar
     assert reasons == [("cc01", "exit 3: error: boom")] * MAX_RESTARTS
     assert fleet.running() == []
     assert len(list((tmp_path / "workers" / "cc01").glob("run-*"))) == MAX_RESTARTS + 1
+
+
+@pytest.mark.slow
+def test_chaos_always_shows_a_retry_and_still_completes_every_task_once(tmp_path):
+    out = io.StringIO()
+
+    result = run_demo(DemoSettings(pace=0, faults="chaos", data_dir=tmp_path / "demo", terminal=False), out=out)
+
+    log = out.getvalue()
+    assert result.ok, log
+    assert "chaos: killed worker" in log
+    assert any(task.attempt >= 2 for task in result.status.tasks), log
+    assert "attempt 2" in log

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,16 +27,14 @@ def cli(sandbox, monkeypatch, capsys):
             [
                 "manager",
                 command,
-                "--root",
-                str(root),
+                *(["--root", str(root)] if command in ("plan", "sync") else []),
                 "--repo",
                 sandbox.repo,
                 "--api-url",
                 sandbox.api_url,
                 "--manager-login",
                 "maintainer",
-                "--max-writes-per-minute",
-                "0",
+                *(["--max-writes-per-minute", "0"] if command != "plan" else []),
                 *extra,
             ]
         )
@@ -141,13 +142,103 @@ def test_bot_token_without_a_manager_login_is_told_to_pass_one(sandbox, tmp_path
         sandbox.repo,
         "--api-url",
         sandbox.api_url,
-        "--max-writes-per-minute",
-        "0",
     ]
 
     code = main(["manager", "plan", *common])
 
     assert code == 2
     assert "--manager-login" in capsys.readouterr().err
-    assert main(["manager", "sync", *common, "--manager-login", "github-actions[bot]", "--json"]) == 0
+    assert (
+        main(
+            [
+                "manager",
+                "sync",
+                *common,
+                "--manager-login",
+                "github-actions[bot]",
+                "--json",
+                "--max-writes-per-minute",
+                "0",
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["counts"]["create"] == 3
+
+
+@pytest.mark.parametrize("command", ["plan", "sync", "summarize", "reap"])
+def test_each_subcommand_has_only_its_own_flags_with_defaults_shown(command, capsys):
+    with pytest.raises(SystemExit):
+        main(["manager", command, "--help"])
+    out = capsys.readouterr().out
+    assert ("--dispatch-event" in out) == (command == "sync")
+    assert ("--root" in out) == (command in ("plan", "sync"))
+    assert ("--dry-run" in out) == (command != "plan")
+    assert ("--max-attempts" in out) == (command in ("summarize", "reap"))
+    assert "--label-names" in out and "--label-in-progress" not in out
+    assert "(default: True)" not in out and "(default: False)" not in out  # switches say it in words
+    if command != "plan":
+        assert "(default: 80)" in out  # --max-writes-per-minute
+
+
+@pytest.mark.parametrize("command", ["plan", "sync", "summarize", "reap"])
+@pytest.mark.parametrize(
+    ("login", "repo", "cause"),
+    [
+        (None, None, "rejected the token"),
+        ("maintainer", "acme/nothing-here", "check the repository name"),
+    ],
+    ids=["bad-token", "wrong-repo"],
+)
+def test_github_refusals_exit_3_naming_the_cause(command, login, repo, cause, sandbox, tmp_path, monkeypatch, capsys):
+    token = sandbox.token(login) if login else "ghp_" + "x" * 36
+    monkeypatch.setenv("GITHUB_TOKEN", token)
+    root = write(tmp_path, TASKS)
+    argv = ["manager", command, "--repo", repo or sandbox.repo, "--api-url", sandbox.api_url]
+
+    code = main(argv + (["--root", str(root)] if command in ("plan", "sync") else []))
+
+    assert code == 3
+    assert cause in capsys.readouterr().err
+
+
+def test_a_token_without_write_permission_exits_3_naming_the_permission(sandbox, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GITHUB_TOKEN", sandbox.token("outside-reader"))
+    argv = ["manager", "sync", "--root", str(write(tmp_path, TASKS)), "--repo", sandbox.repo]
+
+    code = main(argv + ["--api-url", sandbox.api_url, "--max-writes-per-minute", "0"])
+
+    assert code == 3
+    assert "issues: write" in capsys.readouterr().err
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+def test_sync_reads_the_manifest_committed_at_head_and_says_when_the_tree_differs(cli, tmp_path):
+    root = write(tmp_path, TASKS[:1])
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one task")
+    write(root, TASKS)  # two more tasks, not committed
+
+    code, out, err = cli("sync", root, "--json")
+
+    assert code == 0 and json.loads(out)["counts"]["create"] == 1
+    assert "--working-tree" in err and ".github/ccc/tasks.yml" in err
+    code, out, _ = cli("plan", root, "--json", "--working-tree")
+    assert json.loads(out)["counts"]["create"] == 2
+
+
+def test_each_warning_is_printed_once(cli, sandbox, tmp_path):
+    root = write(tmp_path, TASKS)
+    cli("sync", root)
+    env = {**os.environ, "GITHUB_TOKEN": sandbox.token("maintainer")}
+    argv = [sys.executable, "-m", "ccc", "manager", "plan", "--root", str(root), "--repo", sandbox.repo,
+            "--api-url", sandbox.api_url, "--manager-login", "someone-else"]  # fmt: skip
+
+    err = subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stderr
+
+    warnings = [line for line in err.splitlines() if "has a task marker but was opened by maintainer" in line]
+    assert len(warnings) == len(TASKS) == len(set(warnings)), err

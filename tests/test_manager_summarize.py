@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import yaml
 
 from ccc.client import RepoClient, connect
-from ccc.manager.history import read_history
+from ccc.manager.history import epoch, read_history
 from ccc.manager.settings import ManagerSettings
 from ccc.manager.summarize import summarize
 from ccc.manager.sync import sync
@@ -19,6 +19,7 @@ from ccc.protocol.markers import DASHBOARD_MARKER
 from ccc.protocol.states import TaskState
 
 BIG = 1000
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 
 
 def client_for(sandbox, login: str = "maintainer", **kwargs) -> RepoClient:
@@ -205,3 +206,21 @@ def test_dashboard_issue_by_someone_else_is_not_used(sandbox, root):
 
     assert result.dashboard_issue == 3
     assert result.dashboard.counts[TaskState.READY.value] == 1
+
+
+def test_work_time_comes_from_the_claim_log_when_a_task_finished_between_two_summaries(sandbox, root):
+    synced(sandbox, root, chain(1))
+    run(sandbox, root)
+    moments = iter(T0 + timedelta(seconds=s) for s in (0, 60, 180))
+    client = client_for(sandbox)
+    store = ClaimStore(client, clock=lambda: next(moments))
+    claim = store.claim(1, worker="cc01", run_id="1", run_url="", lease=timedelta(minutes=5))
+    store.complete(store.renew(claim, timedelta(minutes=5)), pr_url="https://example.test/pull/9")
+    client.add_labels(1, ["completed"])
+
+    result, counted = run(sandbox, root)
+
+    [task] = result.dashboard.recent
+    assert (task.started, task.finished, task.work_seconds) == (epoch(T0), epoch(T0) + 180, 180)
+    assert result.dashboard.workers[0].median_work_seconds == 180
+    assert counted.counter.by_operation()["get_commit"] == 1 + 3  # the head, then the log of three entries

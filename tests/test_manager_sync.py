@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 from ccc.client import RepoClient, connect
+from ccc.manager.progress import Progress
 from ccc.manager.settings import ManagerSettings
 from ccc.manager.sync import sync
 from ccc.manifest import load_manifests
@@ -224,11 +226,11 @@ def test_sync_that_makes_work_available_wakes_the_workers(sandbox, root):
     result, _ = run_sync(sandbox, root, dispatch_event="ccc-work")
 
     assert result.dispatched == ("cc01",)  # t0001 (cc02) is blocked by t0000
-    [event] = sandbox.events()
-    assert event["payload"]["event_type"] == "ccc-work"
+    [event] = sandbox.events("repository_dispatch")
+    assert event["payload"]["action"] == "ccc-work"
     assert event["payload"]["client_payload"] == {"workers": ["cc01"]}
     run_sync(sandbox, root, dispatch_event="ccc-work")
-    assert len(sandbox.events()) == 1  # nothing new: no wake-up
+    assert len(sandbox.events("repository_dispatch")) == 1  # nothing new: no wake-up
 
 
 def test_dry_run_counts_writes_but_makes_none(sandbox, root):
@@ -239,3 +241,13 @@ def test_dry_run_counts_writes_but_makes_none(sandbox, root):
     assert client.counter.by_operation()["create_issue"] == 5  # counted once each, as a real sync would
     assert all_issues(sandbox) == []
     assert sandbox.stats()["writes"] == 0
+
+
+def test_sync_reports_progress_once_per_task(sandbox, root):
+    write_manifest(root, many_tasks(5))
+    progress = Progress("sync", 5, stream=io.StringIO(), terminal=False)
+    settings = ManagerSettings(root=root, manager_login="maintainer", max_writes_per_minute=0)
+
+    sync(client_for(sandbox), load_manifests(root), settings, progress=progress)
+
+    assert progress.done == 5

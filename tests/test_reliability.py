@@ -44,8 +44,9 @@ STALE_READS = {"kind": "stale_reads", "rate": 1.0, "seconds": 1}
 def manager(sandbox, root: Path, command: str) -> subprocess.CompletedProcess:
     """`ccc manager COMMAND --json` as its own process, as the manager action runs it."""
     argv = [
-        sys.executable, "-m", "ccc", "manager", command, "--root", str(root), "--repo", sandbox.repo,
-        "--api-url", sandbox.api_url, "--manager-login", "maintainer", "--max-writes-per-minute", "0", "--json",
+        sys.executable, "-m", "ccc", "manager", command, "--repo", sandbox.repo, "--api-url", sandbox.api_url,
+        "--manager-login", "maintainer", "--max-writes-per-minute", "0", "--json",
+        *(["--root", str(root)] if command in ("plan", "sync") else []),  # only they read manifests
     ]  # fmt: skip
     env = {**os.environ, "GITHUB_TOKEN": sandbox.token("maintainer")}
     for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "GITHUB_REPOSITORY", "GITHUB_API_URL"):

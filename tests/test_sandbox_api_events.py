@@ -1,4 +1,11 @@
-"""Workflow triggers: dispatches are answered 204 and recorded as events."""
+"""Workflow triggers: dispatches are answered 204 and recorded as events in GitHub's webhook shapes.
+
+- Create a repository dispatch event: https://docs.github.com/en/rest/repos/repos#create-a-repository-dispatch-event
+- Its webhook payload (action = event_type, branch, client_payload):
+  https://docs.github.com/en/webhooks/webhook-events-and-payloads#repository_dispatch
+- workflow_dispatch payload (inputs, ref, workflow path):
+  https://docs.github.com/en/webhooks/webhook-events-and-payloads#workflow_dispatch
+"""
 
 from __future__ import annotations
 
@@ -8,8 +15,10 @@ from conftest import api_call, github_client
 def test_repository_dispatch_is_recorded_with_its_payload(sandbox, github):
     assert github.get_repo("acme/widgets").create_repository_dispatch("ccc-tick", {"why": "test"}) is True
     [event] = sandbox.events()
-    assert (event["type"], event["repo"]) == ("repository_dispatch", "acme/widgets")
-    assert event["payload"] == {"event_type": "ccc-tick", "client_payload": {"why": "test"}, "sender": "maintainer"}
+    assert (event["type"], event["action"], event["repo"]) == ("repository_dispatch", "ccc-tick", "acme/widgets")
+    payload = event["payload"]
+    assert (payload["action"], payload["branch"], payload["client_payload"]) == ("ccc-tick", "main", {"why": "test"})
+    assert (payload["sender"]["login"], payload["repository"]["full_name"]) == ("maintainer", "acme/widgets")
     assert event["time"].endswith("Z")
 
 
@@ -24,12 +33,13 @@ def test_workflow_dispatch_is_recorded_with_ref_and_inputs(sandbox):
     assert (answer.status, answer.body) == (204, None)
     [event] = sandbox.events()
     assert event["type"] == "workflow_dispatch"
-    assert event["payload"] == {
-        "workflow": "worker.yml",
-        "ref": "main",
-        "inputs": {"task": "7"},
-        "sender": "github-actions[bot]",
-    }
+    payload = event["payload"]
+    assert (payload["workflow"], payload["ref"], payload["inputs"]) == (
+        ".github/workflows/worker.yml",
+        "main",
+        {"task": "7"},
+    )
+    assert payload["sender"]["login"] == "github-actions[bot]"
 
 
 def test_dispatch_without_event_type_or_ref_is_validation_failed(sandbox):

@@ -183,3 +183,64 @@ def test_since_accepts_offsets_and_refuses_what_is_not_a_time(sandbox, repo):
     assert len(api_call(sandbox, "GET", "/repos/acme/widgets/issues?since=2000-01-01T01:00:00%2B01:00").body) == 1
     assert api_call(sandbox, "GET", "/repos/acme/widgets/issues?since=2999-01-01T00:00:00Z").body == []
     assert api_call(sandbox, "GET", "/repos/acme/widgets/issues?since=yesterday").status == 422
+
+
+# -- GitHub's caps and roles --------------------------------------------------------------------
+
+
+def test_body_over_65536_characters_and_title_over_256_are_refused(sandbox, repo):
+    """GitHub answers 422 "body is too long (maximum is 65536 characters)" (issues, pull requests and
+    comments; https://docs.github.com/en/rest/issues/issues#create-an-issue lists 422 Validation
+    failed) and caps titles at 256 characters."""
+    long_body = api_call(sandbox, "POST", "/repos/acme/widgets/issues", body={"title": "t", "body": "x" * 65537})
+    assert long_body.status == 422
+    assert long_body.body["errors"][0]["message"] == "body is too long (maximum is 65536 characters)"
+    long_title = api_call(sandbox, "POST", "/repos/acme/widgets/issues", body={"title": "t" * 257})
+    assert long_title.body["errors"][0]["message"] == "title is too long (maximum is 256 characters)"
+    issue = repo.create_issue("fits", body="x" * 65536)
+    comments = f"/repos/acme/widgets/issues/{issue.number}/comments"
+    comment = api_call(sandbox, "POST", comments, body={"body": "y" * 65537})
+    assert comment.status == 422
+    assert api_call(sandbox, "PATCH", "/repos/acme/widgets/issues/1", body={"body": "z" * 65537}).status == 422
+
+
+def test_a_reader_may_open_an_issue_but_its_labels_and_assignees_are_dropped(sandbox):
+    """ "Any user with pull access to a repository can create an issue"; "Only users with push
+    access can set labels for new issues. Labels are silently dropped otherwise" (same for
+    assignees): https://docs.github.com/en/rest/issues/issues#create-an-issue"""
+    answer = api_call(
+        sandbox,
+        "POST",
+        "/repos/acme/widgets/issues",
+        login="outside-reader",
+        body={"title": "from a reader", "labels": ["bug"], "assignees": ["maintainer"]},
+    )
+    assert answer.status == 201
+    assert (answer.body["labels"], answer.body["assignees"]) == ([], [])
+
+
+def test_a_triager_cannot_edit_a_maintainers_issue_text_but_may_label_and_close_it(sandbox, repo):
+    """Triage may "apply/dismiss labels" and "close, reopen, and assign all issues"; editing others'
+    issue text needs write (https://docs.github.com/en/organizations/managing-user-access-to-your-organizations-repositories/managing-repository-roles/repository-roles-for-an-organization#permissions-for-each-role)."""
+    issue = repo.create_issue("maintainer's", body="original")
+    triager = github_client(sandbox, "outside-triager").get_repo("acme/widgets").get_issue(issue.number)
+    with pytest.raises(GithubException) as caught:
+        triager.edit(body="rewritten")
+    assert caught.value.status == 403
+    triager.edit(labels=["bug"], state="closed")
+    fresh = repo.get_issue(issue.number)
+    assert (fresh.body, fresh.state, [label.name for label in fresh.labels]) == ("original", "closed", ["bug"])
+    own = github_client(sandbox, "outside-triager").get_repo("acme/widgets").create_issue("mine")
+    own.edit(body="my own text")  # authors may edit their own issues
+    assert repo.get_issue(own.number).body == "my own text"
+
+
+def test_state_reason_without_a_change_of_state_is_ignored(repo):
+    """`state_reason`: "The reason for the state change. Ignored unless `state` is changed."
+    (https://docs.github.com/en/rest/issues/issues#update-an-issue)"""
+    issue = repo.create_issue("open one")
+    issue.edit(state_reason="not_planned")
+    assert repo.get_issue(issue.number).state_reason is None
+    issue.edit(state="closed", state_reason="not_planned")
+    issue.edit(state="closed", state_reason="completed")
+    assert repo.get_issue(issue.number).state_reason == "not_planned"

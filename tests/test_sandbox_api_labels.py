@@ -81,3 +81,15 @@ def test_deleting_a_label_removes_it_from_issues(repo):
     issue = repo.create_issue("labelled", labels=["bug", "question"])
     repo.get_label("bug").delete()
     assert [label.name for label in repo.get_issue(issue.number).labels] == ["question"]
+
+
+def test_description_over_100_characters_is_refused(sandbox):
+    """GitHub caps label descriptions at 100 characters
+    (https://docs.github.com/en/rest/issues/labels#create-a-label: "A short description of the label.
+    Must be 100 characters or fewer.")."""
+    too_long = {"name": "long", "color": "ededed", "description": "d" * 101}
+    answer = api_call(sandbox, "POST", "/repos/acme/widgets/labels", body=too_long)
+    assert answer.status == 422
+    assert answer.body["errors"][0]["message"] == "description is too long (maximum is 100 characters)"
+    fits = {"name": "fits", "color": "ededed", "description": "d" * 100}
+    assert api_call(sandbox, "POST", "/repos/acme/widgets/labels", body=fits).status == 201

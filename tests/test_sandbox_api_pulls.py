@@ -107,3 +107,27 @@ def test_triage_token_cannot_open_pulls(sandbox, repo):
             title="x", body="", head="feature", base="main"
         )
     assert caught.value.status == 403
+
+
+def test_head_without_its_owner_is_not_a_filter(repo):
+    """`head`: "Filter pulls by head user or head organization and branch name in the format of
+    `user:ref-name` or `organization:ref-name`" (https://docs.github.com/en/rest/pulls/pulls#list-pull-requests);
+    GitHub ignores a bare branch name and lists every pull request."""
+    make_branch(repo, "one")
+    make_branch(repo, "two")
+    repo.create_pull(title="one", body="", head="one", base="main")
+    repo.create_pull(title="two", body="", head="two", base="main")
+    assert [p.title for p in repo.get_pulls(head="one")] == ["two", "one"]
+
+
+def test_a_pull_request_between_unrelated_histories_is_refused(repo):
+    """GitHub answers 422 "The B branch has no history in common with main"
+    (https://github.com/mislav/hub/issues/2322; https://docs.github.com/en/rest/pulls/pulls#create-a-pull-request
+    lists 422 Validation failed)."""
+    main = repo.get_git_commit(repo.get_branch("main").commit.sha)
+    orphan = repo.create_git_commit("a history of its own", main.tree, [])
+    repo.create_git_ref("refs/heads/orphan", orphan.sha)
+    with pytest.raises(GithubException) as caught:
+        repo.create_pull(title="x", body="", head="orphan", base="main")
+    assert caught.value.status == 422
+    assert caught.value.data["errors"][0]["message"] == "The orphan branch has no history in common with main"

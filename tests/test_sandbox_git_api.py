@@ -289,3 +289,54 @@ def test_a_branch_commit_completes_from_the_commits_endpoint(repo, main):
 def test_get_missing_branch_is_not_found(repo):
     with pytest.raises(UnknownObjectException):
         repo.get_branch("nope")
+
+
+# --- GitHub's less convenient answers (faults and reserved refs) -------------------------------
+
+
+def test_empty_tree_unknown_switch_refuses_commits_of_the_empty_tree(sandbox, repo, main):
+    """git knows the empty tree 4b825dc… without storing it; whether GitHub accepts it in POST
+    /git/commits when no object of the repository has it is undocumented
+    (https://docs.github.com/en/rest/git/commits#create-a-commit lists 422 for a tree it cannot
+    find). ccc must work both ways, so the sandbox can refuse it with GitHub's 422."""
+    sandbox.faults([{"kind": "empty_tree_unknown"}])
+    assert status_and_message(lambda: claim_commit(repo, main)) == (422, "Tree SHA does not exist")
+    files = GitTree(repo.requester, attributes={"sha": main.tree.sha}, completed=True)
+    assert repo.create_git_commit("files", files, [main]).sha  # other trees still work
+    sandbox.clear_faults()
+    assert claim_commit(repo, main).tree.sha == EMPTY_TREE
+
+
+def test_ref_contention_answers_reference_cannot_be_updated(sandbox, repo, main):
+    """Under contention PATCH /git/refs answers 422 "Reference cannot be updated" and does not retry
+    (https://docs.github.com/en/rest/git/refs#update-a-reference: 422 Validation failed)."""
+    repo.create_git_ref(f"{CLAIMS}/40", main.sha)
+    child = claim_commit(repo, main)
+    sandbox.faults([{"kind": "ref_contention", "count": 1}])
+    path = f"/repos/{sandbox.repo}/git/refs/ccc/claims/40"
+    answer = api_call(sandbox, "PATCH", path, body={"sha": child.sha})
+    assert (answer.status, answer.body["message"]) == (422, "Reference cannot be updated")
+    assert repo.get_git_ref("ccc/claims/40").object.sha == main.sha
+    assert api_call(sandbox, "PATCH", path, body={"sha": child.sha}).status == 200
+
+
+def test_ref_update_failed_is_a_transient_422_that_creates_nothing(sandbox, repo, main):
+    """POST /git/refs sometimes answers 422 "Reference update failed" for no reason the caller can
+    see (https://github.com/github/rest-api-description/issues/4887); a retry may succeed."""
+    sandbox.faults([{"kind": "ref_update_failed", "count": 1}])
+    assert status_and_message(lambda: repo.create_git_ref(f"{CLAIMS}/41", main.sha)) == (
+        422,
+        "Reference update failed",
+    )
+    assert list(repo.get_git_matching_refs("ccc/claims/41")) == []
+    assert repo.create_git_ref(f"{CLAIMS}/41", main.sha).object.sha == main.sha
+
+
+def test_pull_refs_cannot_be_created(repo, main):
+    """refs/pull/* belong to GitHub (https://docs.github.com/en/pull-requests/collaborating-with-pull-requests/
+    reviewing-changes-in-pull-requests/checking-out-pull-requests-locally: read-only refs a push
+    cannot update); the API refuses to create one."""
+    assert status_and_message(lambda: repo.create_git_ref("refs/pull/1/head", main.sha)) == (
+        422,
+        "Reference update failed",
+    )

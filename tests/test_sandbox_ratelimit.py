@@ -1,4 +1,4 @@
-"""Rate limits on their own: the hourly budget, its reset, the per-minute secondary limit."""
+"""Rate limits: hourly budgets (users, the Actions token per repository), their reset, secondary limits."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from ccc.sandbox.process import SandboxProcess
 from ccc.sandbox.ratelimit import RateLimiter
 from ccc.sandbox.routing import ApiError
+from conftest import api_call
 
 
 def test_budget_counts_down_and_then_refuses():
@@ -72,3 +74,61 @@ def test_secondary_limit_zero_is_off():
     limits = RateLimiter(limit=100, secondary_limit=0)
     for _ in range(50):
         limits.check_secondary("cc01", "REQ")
+
+
+# -- GitHub's budgets in the realistic profile ------------------------------------------------------
+
+
+def test_the_actions_token_has_1000_an_hour_per_repository_shared_by_its_runs():
+    """ "The rate limit for GITHUB_TOKEN is 1,000 requests per hour per repository"
+    (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#primary-rate-limit-for-github_token-in-github-actions);
+    users have 5,000 an hour."""
+    limits = RateLimiter(limit=5000, secondary_limit=0, bot_limit=1000)
+    bot = limits.budget_key("github-actions[bot]", True, "acme/widgets")
+    for _ in range(1000):
+        limits.spend(41898282, bot, "REQ")
+    with pytest.raises(ApiError) as caught:
+        limits.spend(41898282, bot, "REQ")
+    assert caught.value.status == 403
+    other_repo = limits.budget_key("github-actions[bot]", True, "acme/gadgets")
+    assert limits.state(other_repo)["remaining"] == 1000
+    assert limits.state(limits.budget_key("maintainer", False, "acme/widgets"))["limit"] == 5000
+
+
+def test_secondary_limits_count_per_minute_and_per_hour():
+    """ "No more than 80 content-generating requests per minute and no more than 500
+    content-generating requests per hour" (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits)."""
+    limits = RateLimiter(limit=5000, secondary_limit=80, secondary_per_hour=500)
+    for _ in range(80):
+        limits.check_secondary("cc01", "REQ")
+    with pytest.raises(ApiError):
+        limits.check_secondary("cc01", "REQ")
+    hourly = RateLimiter(limit=5000, secondary_limit=0, secondary_per_hour=500)
+    now = time.time()
+    hourly.recent_writes["cc01"] = [now - 600 - n for n in range(500)]  # 500 writes earlier this hour
+    with pytest.raises(ApiError) as caught:
+        hourly.check_secondary("cc01", "REQ")
+    assert 1 <= int(caught.value.headers["Retry-After"]) <= 3600
+
+
+def test_varied_refusals_are_403_or_429_with_or_without_retry_after():
+    """ "you will receive a 403 or 429 response"; "If the retry-after response header is present …
+    Otherwise … wait for at least one minute" (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit)."""
+    limits = RateLimiter(limit=5000, secondary_limit=1, vary=True, seed=1)
+    seen = set()
+    for n in range(40):
+        limits.check_secondary(f"user{n}", "REQ")
+        with pytest.raises(ApiError) as caught:
+            limits.check_secondary(f"user{n}", "REQ")
+        seen.add((caught.value.status, "Retry-After" in caught.value.headers))
+        assert caught.value.message.startswith("You have exceeded a secondary rate limit")
+    assert seen == {(403, True), (403, False), (429, True), (429, False)}
+
+
+def test_realistic_profile_shows_the_actions_tokens_budget_per_repository(tmp_path):
+    with SandboxProcess.start(tmp_path / "sb", profile="realistic") as sandbox:
+        sandbox.lag(0)
+        bot = api_call(sandbox, "GET", "/repos/acme/widgets/issues", login="github-actions[bot]")
+        user = api_call(sandbox, "GET", "/repos/acme/widgets/issues")
+    assert (bot.headers["x-ratelimit-limit"], bot.headers["x-ratelimit-used"]) == ("1000", "1")
+    assert user.headers["x-ratelimit-limit"] == "5000"

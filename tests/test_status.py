@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -115,6 +116,20 @@ def test_status_json_from_the_command_line(client, sandbox, monkeypatch, capsys)
     assert [(t["task"], t["state"], t["worker"]) for t in data["tasks"]] == [("only", "ready", "cc01")]
 
 
+@pytest.mark.parametrize(
+    ("token", "repo", "cause"),
+    [("ghp_" + "x" * 36, None, "rejected the token"), (None, "acme/nothing-here", "check the repository name")],
+    ids=["bad-token", "wrong-repo"],
+)
+def test_github_refusals_exit_3_naming_the_cause(token, repo, cause, sandbox, monkeypatch, capsys):
+    monkeypatch.setenv("GITHUB_TOKEN", token or sandbox.token("maintainer"))
+
+    code = main(["status", "--repo", repo or sandbox.repo, "--api-url", sandbox.api_url])
+
+    assert code == 3
+    assert cause in capsys.readouterr().err
+
+
 def test_watch_needs_a_positive_interval(sandbox, monkeypatch):
     monkeypatch.setenv("GITHUB_TOKEN", sandbox.token("maintainer"))
 
@@ -172,6 +187,21 @@ def test_change_lines_report_only_tasks_whose_visible_state_moved():
     assert change_lines(None, before) == ["#1 t1: ready (cc01)", "#2 t2: blocked (cc01)"]
 
 
+def test_change_lines_name_the_states_a_task_passed_between_two_snapshots():
+    done = record(ClaimKind.COMPLETE, worker="cc02", pr="http://x/acme/widgets/pull/16")
+    parent = TaskStatus(3, "p", "Parent", TaskState.COMPLETED, None, None, "", is_parent=True)
+    before = snapshot(task(1, TaskState.BLOCKED), task(2, TaskState.READY), replace(parent, state=TaskState.READY))
+    after = snapshot(
+        task(1, TaskState.COMPLETED, done), task(2, TaskState.IN_PROGRESS, record(ClaimKind.CLAIM)), parent
+    )
+
+    assert change_lines(before, after) == [
+        "#1 t1: blocked -> ready -> in-progress -> completed (cc02, attempt 1, PR #16)",
+        "#2 t2: ready -> in-progress (cc01, attempt 1)",
+        "#3 p: ready -> completed",
+    ]
+
+
 def test_live_view_writes_log_lines_off_a_terminal_and_redraws_in_place_on_one():
     plain, terminal = io.StringIO(), io.StringIO()
     first = snapshot(task(1, TaskState.READY))
@@ -180,7 +210,10 @@ def test_live_view_writes_log_lines_off_a_terminal_and_redraws_in_place_on_one()
         view.show(first)
         view.show(second)
 
-    assert plain.getvalue() == "#1 t1: ready (cc01)\n#1 t1: ready -> completed (cc01, attempt 1, PR #3)\n"
+    assert plain.getvalue().splitlines() == [
+        "#1 t1: ready (cc01)",
+        "#1 t1: ready -> in-progress -> completed (cc01, attempt 1, PR #3)",
+    ]
     frames = terminal.getvalue().split("\x1b[J")
     assert frames[1].startswith("\x1b[3F")  # back over the three lines of the first frame
 

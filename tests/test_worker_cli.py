@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ccc.cli import build_parser
+from ccc.cli import build_parser, main
 from ccc.cli.worker import settings_from
 from ccc.errors import InputError
 from ccc.worker.masking import Masker
@@ -107,3 +107,54 @@ def test_masking_covers_the_basic_auth_form_of_a_token():
 
 def test_the_default_workdir_is_the_runner_temp_dir():
     assert workdir_default({"RUNNER_TEMP": "/runner/tmp"}) == Path("/runner/tmp/ccc")
+
+
+def test_a_loop_worker_logs_one_line_per_claim_delivery_release_and_failure(sandbox, tmp_path):
+    from worker_support import agent, create_issues, worker_process
+
+    good, bad = create_issues(sandbox, 2)
+    command = f'[ "$CCC_ISSUE_NUMBER" != "{bad}" ] || exit 3; {agent()}'
+    proc = worker_process(sandbox, tmp_path, "loop", "--loop", "--interval", "0", "--max-idle-polls", "1",
+                          "--max-attempts", "2", "--command", command)  # fmt: skip
+    _, err = proc.communicate(timeout=120)
+
+    lines = [line.split(" ", 2)[2] for line in err.splitlines() if "#" in line]
+    assert f"#{good}: claimed (attempt 1)" in lines
+    assert any(line.startswith(f"#{good}: delivered {sandbox.git_url}/acme/widgets/pull/") for line in lines), lines
+    assert f"#{bad}: released for a retry (attempt 1): the agent exited with status 3" in lines
+    assert any(line.startswith(f"#{bad}: failed for good (attempt 2)") for line in lines), lines
+
+
+def test_verbosity_adds_ccc_debug_then_http_lines(sandbox, tmp_path):
+    def stderr(*flags: str) -> str:
+        env = {**os.environ, "GITHUB_TOKEN": sandbox.token("github-actions[bot]")}
+        argv = [sys.executable, "-m", "ccc", *flags, "worker", "run", "--worker", "cc01", "--command", "true",
+                "--repo", sandbox.repo, "--api-url", sandbox.api_url, "--workdir", str(tmp_path / "w")]  # fmt: skip
+        return subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stderr
+
+    assert "urllib3" not in stderr("-v") and "ccc.worker.run: poll: 0 ready, 0 in progress" in stderr("-v")
+    assert "urllib3" in stderr("-vv") or "github.Requester" in stderr("-vv")
+
+
+@pytest.mark.parametrize(
+    ("login", "repo", "cause"),
+    [
+        (None, None, "rejected the token"),
+        ("github-actions[bot]", "acme/nothing-here", "check the repository name"),
+        ("outside-reader", None, "lacks a permission"),
+    ],
+    ids=["bad-token", "wrong-repo", "no-permission"],
+)
+def test_github_refusals_exit_3_naming_the_cause(login, repo, cause, sandbox, tmp_path, monkeypatch, capsys):
+    from worker_support import create_issues
+
+    create_issues(sandbox, 1)  # work for the reader, who may not claim it
+    monkeypatch.setenv("GITHUB_TOKEN", sandbox.token(login) if login else "ghp_" + "x" * 36)
+    argv = ["worker", "run", "--worker", "cc01", "--command", "true", "--repo", repo or sandbox.repo,
+            "--api-url", sandbox.api_url, "--workdir", str(tmp_path / "w"), "--trusted-authors", "maintainer",
+            "--write-pacing", "0"]  # fmt: skip
+
+    code = main(argv)
+
+    assert code == 3
+    assert cause in capsys.readouterr().err

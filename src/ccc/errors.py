@@ -49,6 +49,10 @@ class AuthError(GitHubError):
     """The token is missing, wrong, or lacks a permission."""
 
 
+class BadCredentialsError(AuthError):
+    """GitHub does not know the token at all (401): nothing else is worth trying."""
+
+
 class RateLimitError(GitHubError):
     """The rate limit is spent and its reset is further away than we may wait."""
 

@@ -264,9 +264,23 @@ def change_lines(before: QueueStatus | None, after: QueueStatus) -> list[str]:
             )
             if part
         )
-        was = f"{previous.state.value} -> " if previous and previous.state is not task.state else ""
+        was = "".join(f"{state.value} -> " for state in passed_through(previous, task))
         lines.append(f"#{task.number} {task.task_id}: {was}{task.state.value}" + (f" ({detail})" if detail else ""))
     return lines
+
+
+def passed_through(previous: TaskStatus | None, task: TaskStatus) -> list[TaskState]:
+    """The states a task went through since the last snapshot, before its current one: a poll may miss
+    some, but the protocol's order tells them (blocked → ready → in-progress → completed or failed)."""
+    if previous is None or previous.state is task.state:
+        return []
+    path = [previous.state]
+    worked = (TaskState.IN_PROGRESS, TaskState.COMPLETED, TaskState.FAILED)
+    if previous.state is TaskState.BLOCKED and task.state in worked:
+        path.append(TaskState.READY)  # unblocked, then claimed
+    if path[-1] is TaskState.READY and task.state in worked[1:] and not task.is_parent:
+        path.append(TaskState.IN_PROGRESS)  # parents complete with their parts, without being claimed
+    return path
 
 
 def _visible(task: TaskStatus) -> tuple:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ccc.errors import InputError
+from ccc.sandbox.profiles import PROFILES
 from ccc.sandbox.routing import PERMISSIONS
 
 
@@ -34,13 +35,20 @@ def register(subparsers) -> None:
         metavar="LOGIN:PERMISSION",
         help=f"add or change a user with a token; PERMISSION one of {', '.join(PERMISSIONS)}",
     )
-    serve.add_argument("--rate-limit", type=int, default=5000, metavar="N", help="requests per token per hour")
+    serve.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default="plain",
+        help="plain: forgiving; realistic: GitHub's replica lag, Actions token budget, secondary limits "
+        "and Actions settings (default plain)",
+    )
+    serve.add_argument("--rate-limit", type=int, default=5000, metavar="N", help="requests per user token per hour")
     serve.add_argument(
         "--secondary-limit",
         type=int,
-        default=0,
+        default=None,
         metavar="N",
-        help="content-creating requests per token per minute (default 0: no limit)",
+        help="content-creating requests per token per minute (default: the profile's; 0: no limit)",
     )
     serve.set_defaults(run=run_serve)
 
@@ -71,6 +79,7 @@ def run_serve(args: argparse.Namespace) -> int:
         data_dir=args.data,
         repos=parse_repos(args.repo),
         tokens=parse_tokens(args.token),
+        profile=PROFILES[args.profile],
         rate_limit=args.rate_limit,
         secondary_limit=args.secondary_limit,
         host=args.host,

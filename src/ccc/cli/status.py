@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
-from ccc.cli.options import add_connection_options
+from ccc.cli.options import (
+    DefaultsFormatter,
+    add_connection_options,
+    add_manager_login_option,
+    connection_from,
+    manager_login_from,
+)
 from ccc.errors import InputError
 from ccc.protocol.claims import DEFAULT_NAMESPACE
 
@@ -14,13 +21,15 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "status",
         help="show the task queue: states, who holds what, lease ages, PRs",
+        formatter_class=DefaultsFormatter,
         description="Show the managed tasks of a repository: state, worker, attempt, lease and pull request. "
         "The token comes from GITHUB_TOKEN (or --token-env).",
     )
-    add_connection_options(
+    add_connection_options(parser)
+    add_manager_login_option(
         parser,
-        manager_login_help="only issues this login opened are tasks, as the manager sees them "
-        "(default: CCC_MANAGER_LOGIN; unset: every issue that ends in a task marker)",
+        "only issues this login opened are tasks, as the manager sees them (default: every issue that ends "
+        "in a task marker)",
     )
     parser.add_argument("--claims-namespace", default=DEFAULT_NAMESPACE, help="where claim refs live")
     parser.add_argument("--json", action="store_true", help="print JSON (one object per refresh with --watch)")
@@ -29,13 +38,12 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ccc.client import connect
     from ccc.status import LiveView, StatusReader, render_table
 
     if args.watch is not None and args.watch <= 0:
         raise InputError(f"--watch must be a positive number of seconds, got {args.watch}")
-    client = connect(repo=args.repo, api_url=args.api_url, token_env=args.token_env)
-    reader = StatusReader(client, namespace=args.claims_namespace, manager_login=args.manager_login)
+    client = connection_from(args, os.environ).client()
+    reader = StatusReader(client, namespace=args.claims_namespace, manager_login=manager_login_from(args, os.environ))
     view = LiveView()
     while True:
         status = reader.read()

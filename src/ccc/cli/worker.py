@@ -14,31 +14,29 @@ from pathlib import Path
 
 from ccc.actions_io import annotate, append_summary, set_output
 from ccc.agents.claude_code import DEFAULT_ALLOWED_TOOLS, ClaudeCodeSettings
+from ccc.cli.options import (
+    LABEL_NAMES_HELP,
+    MAX_ATTEMPTS_HELP,
+    DefaultsFormatter,
+    EnvOptions,
+    add_connection_options,
+    connection_from,
+    labels_from,
+)
 from ccc.errors import InputError
-from ccc.protocol.states import Labels
+from ccc.protocol.claims import DEFAULT_NAMESPACE
 from ccc.render import render
 from ccc.worker.masking import Masker, MaskingFilter
 from ccc.worker.result import Status, WorkerResult
 from ccc.worker.run import run, workdir_default
 from ccc.worker.settings import DEFAULT_TRUSTED_AUTHORS, WorkerSettings, actions_run_url, split_list
 
-LABEL_KEYS = (
-    "in_progress",
-    "completed",
-    "failed",
-    "blocked",
-    "ready_for_review",
-    "priority_high",
-    "priority_normal",
-    "priority_low",
-)
-
 DESCRIPTION = """\
 Poll for open issues labelled with this worker's label (and --pool), claim one exactly once through a
 git ref, run the agent command on it in a fresh work tree, and deliver a pull request.
 
-Every option can also be set with the environment variable named after it (e.g. --max-tasks is
-CCC_MAX_TASKS); flags win. Tokens are read only from environment variables (--token-env).
+Every option can also be set with the environment variable named after it in brackets (e.g.
+--max-tasks is CCC_MAX_TASKS); flags win. Tokens are read only from environment variables (--token-env).
 
 The agent command runs with `sh -c` in the work tree, in its own process group, with a clean
 environment: PATH, HOME, locale, CCC_PROMPT_FILE, CCC_ISSUE_NUMBER, CCC_ISSUE_TITLE, CCC_BRANCH,
@@ -52,6 +50,10 @@ lost; 2 bad settings; 3 GitHub refused or could not be reached.
 """
 
 
+# The worker's flags, each backed by a CCC_* variable read when settings are built (see EnvOptions).
+OPTIONS = EnvOptions()
+
+
 def register(subparsers) -> None:
     worker = subparsers.add_parser("worker", help="claim tasks and deliver pull requests", description=DESCRIPTION)
     commands = worker.add_subparsers(dest="worker_command", metavar="COMMAND", required=True)
@@ -60,116 +62,84 @@ def register(subparsers) -> None:
         help="poll once (--once) or keep polling (--loop)",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=DefaultsFormatter,
     )
-    _add_options(parser)
+    add_connection_options(parser, git=True)
+    _add_options(parser, OPTIONS.add)
     parser.set_defaults(run=run_command)
 
 
-def _env(flag: str) -> str:
-    return "CCC_" + flag.lstrip("-").replace("-", "_").upper()
-
-
-def _option(parser, flag: str, help: str, *, env: str | None = None, **kwargs) -> None:  # noqa: A002
-    """An option whose default comes from its CCC_* variable (named in the help)."""
-    name = env or _env(flag)
-    if kwargs.get("action") == "store_true":
-        kwargs["default"] = os.environ.get(name, "").lower() in ("1", "true", "yes")
-    elif name in os.environ:
-        kwargs["default"] = os.environ[name]
-    parser.add_argument(flag, help=f"{help} [{name}]", **kwargs)
-
-
-def _add_options(p: argparse.ArgumentParser) -> None:
-    _option(p, "--worker", "this worker's label and name, e.g. cc02 (required)")
-    _option(p, "--pool", "a shared label served as well")
-    _option(p, "--repo", "OWNER/NAME (default: GITHUB_REPOSITORY)")
-    _option(p, "--api-url", "REST API root (default: GITHUB_API_URL or https://api.github.com)")
-    _option(p, "--git-url", "git server root for clone and push (default: GITHUB_SERVER_URL or https://github.com)")
-    _option(p, "--token-env", "variable holding the token (default GITHUB_TOKEN)", default="GITHUB_TOKEN")
-    _option(
+def _add_options(p: argparse.ArgumentParser, option) -> None:
+    option(p, "--worker", "this worker's label and name, e.g. cc02 (required)")
+    option(p, "--pool", "a shared label served as well")
+    option(
         p,
         "--pr-token-env",
         "variable holding a token to open PRs with (PRs opened with the Actions GITHUB_TOKEN do not trigger CI)",
     )
-    _option(p, "--command", "the agent: any shell command")
-    _option(p, "--agent", "command (run --command) or claude-code (drive the Claude Code CLI)", default="command")
-    _option(
+    option(p, "--command", "the agent: any shell command")
+    option(p, "--agent", "command (run --command) or claude-code (drive the Claude Code CLI)", default="command")
+    option(
         p,
         "--allowed-tools",
         "claude-code: comma-separated tools it may use without asking",
         default=",".join(DEFAULT_ALLOWED_TOOLS),
     )
-    _option(p, "--max-turns", "claude-code: model turns before it is stopped", type=int, default=50)
-    _option(p, "--model", "claude-code: model name or alias (default: the CLI's)")
-    _option(p, "--max-cost-usd", "claude-code: stop the run once its cost passes this", type=float)
-    _option(p, "--claude-executable", "claude-code: the CLI to run", default="claude")
-    _option(p, "--prompt-template", "jinja2 file for the agent's prompt (default: the packaged one)", type=Path)
-    _option(p, "--template-dir", "directory whose templates override the packaged comment/PR templates", type=Path)
-    _option(p, "--test-command", "shell command run after the agent; the task fails if it fails")
-    _option(p, "--pass-env", "comma-separated variables the agent may see (e.g. its API key)", default="")
-    _option(p, "--pass-token", "give the agent GITHUB_TOKEN and GH_TOKEN too", action="store_true")
-    _option(p, "--max-tasks", "tasks per run (default 1 with --once, no limit with --loop)", type=int)
-    _option(p, "--timeout-minutes", "kill the agent's process group after this long", type=float, default=60.0)
-    _option(p, "--lease-minutes", "claim lease, renewed by a heartbeat every third of it", type=float, default=10.0)
-    _option(p, "--max-attempts", "attempts per task before it is labelled failed", type=int, default=3)
-    _option(
+    option(p, "--max-turns", "claude-code: model turns before it is stopped", type=int, default=50)
+    option(p, "--model", "claude-code: model name or alias (default: the CLI's)")
+    option(p, "--max-cost-usd", "claude-code: stop the run once its cost passes this", type=float)
+    option(p, "--claude-executable", "claude-code: the CLI to run", default="claude")
+    option(p, "--prompt-template", "jinja2 file for the agent's prompt (default: the packaged one)", type=Path)
+    option(p, "--template-dir", "directory whose templates override the packaged comment/PR templates", type=Path)
+    option(p, "--test-command", "shell command run after the agent; the task fails if it fails")
+    option(p, "--pass-env", "comma-separated variables the agent may see (e.g. its API key)", default="")
+    option(p, "--pass-token", "give the agent GITHUB_TOKEN and GH_TOKEN too", switch=True)
+    option(p, "--max-tasks", "tasks per run (default 1 with --once, no limit with --loop)", type=int)
+    option(p, "--timeout-minutes", "kill the agent's process group after this long", type=float, default=60.0)
+    option(p, "--lease-minutes", "claim lease, renewed by a heartbeat every third of it", type=float, default=10.0)
+    option(p, "--max-attempts", MAX_ATTEMPTS_HELP, type=int, default=3)
+    option(
         p,
         "--trusted-authors",
         "comma-separated logins whose issues are taken besides people with write access; bots are "
-        f"trusted only by exact login (default {','.join(DEFAULT_TRUSTED_AUTHORS)}, so issues the manager "
-        "creates with the Actions token are taken out of the box)",
+        "trusted only by exact login (the default lets the issues the manager creates with the Actions "
+        "token be taken out of the box)",
         default=",".join(DEFAULT_TRUSTED_AUTHORS),
     )
-    _option(p, "--assignee", "login to assign claimed issues to")
-    _option(p, "--base-branch", "branch to work from and open PRs against (default: the repository's default)")
-    _option(p, "--draft", "open draft pull requests", action="store_true")
-    _option(p, "--checkout", "an existing clone (e.g. actions/checkout's) to add work trees to", type=Path)
-    _option(
+    option(p, "--assignee", "login to assign claimed issues to")
+    option(p, "--base-branch", "branch to work from and open PRs against (default: the repository's default)")
+    option(p, "--draft", "open draft pull requests", switch=True)
+    option(p, "--checkout", "an existing clone (e.g. actions/checkout's) to add work trees to", type=Path)
+    option(
         p,
         "--workdir",
         "where clones, work trees and task files go (default: $RUNNER_TEMP/ccc or ~/.cache/ccc/worker)",
         type=Path,
         env="CCC_WORKER_DIR",  # CCC_WORKDIR is the agent's work tree
     )
-    _option(
-        p,
-        "--label-names",
-        "label overrides, e.g. in_progress=wip,completed=done (keys: " + ", ".join(LABEL_KEYS) + ")",
-        default="",
-    )
-    _option(p, "--claims-namespace", "ref prefix of the claim locks", default="refs/ccc/claims")
+    option(p, "--label-names", LABEL_NAMES_HELP, default="")
+    option(p, "--claims-namespace", "ref prefix of the claim locks", default=DEFAULT_NAMESPACE)
     mode = p.add_mutually_exclusive_group()
-    _option(
-        mode,
-        "--once",
-        "take up to --max-tasks tasks, then exit 0 even when idle (the default; for scheduled runs)",
-        action="store_true",
-    )
-    _option(mode, "--loop", "keep polling, with ETags so idle polls cost no rate limit", action="store_true")
-    _option(p, "--interval", "seconds between polls with --loop", type=float, default=300.0)
-    _option(
+    option(mode, "--once", "take up to --max-tasks tasks, then exit 0 even when idle (the default)", switch=True)
+    option(mode, "--loop", "keep polling, with ETags so idle polls cost no rate limit", switch=True)
+    option(p, "--interval", "seconds between polls with --loop", type=float, default=300.0)
+    option(
         p,
         "--max-idle-polls",
         "with --loop, stop after this many polls in a row found nothing ready and nothing in progress (0: never)",
         type=int,
         default=0,
     )
-    _option(p, "--progress-interval", "least seconds between edits of the progress comment", type=float, default=30.0)
-    _option(p, "--write-pacing", "seconds between write requests (GitHub asks for 1)", type=float, default=1.0)
-    _option(p, "--dry-run", "list what would be claimed; change nothing", action="store_true")
-    _option(
-        p,
-        "--json",
-        "print only the JSON result (on stdout, always), not the summary line on stderr",
-        action="store_true",
-    )
+    option(p, "--progress-interval", "least seconds between edits of the progress comment", type=float, default=30.0)
+    option(p, "--write-pacing", "seconds between write requests (GitHub asks for 1)", type=float, default=1.0)
+    option(p, "--dry-run", "list what would be claimed; change nothing", switch=True)
+    option(p, "--json", "print only the JSON result (on stdout, always), not the summary line on stderr", switch=True)
 
 
 def settings_from(args: argparse.Namespace, env: Mapping[str, str] = os.environ) -> WorkerSettings:
-    token = env.get(args.token_env, "")
-    if not token:
-        raise InputError(f"no GitHub token: set {args.token_env} (or point --token-env at the variable holding it)")
+    """Flags, else CCC_* variables, else defaults; the connection from the same `env`."""
+    connection = connection_from(args, env)
+    args = OPTIONS.resolve(args, env)
     pr_token = env.get(args.pr_token_env, "") if args.pr_token_env else None
     if args.pr_token_env and not pr_token:
         raise InputError(f"--pr-token-env names {args.pr_token_env}, which is empty")
@@ -177,10 +147,10 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str] = os.environ)
     max_tasks = int(args.max_tasks) if args.max_tasks is not None else (0 if loop else 1)
     return WorkerSettings(
         worker=args.worker or "",
-        repo=args.repo or env.get("GITHUB_REPOSITORY", ""),
-        token=token,
-        api_url=args.api_url or env.get("GITHUB_API_URL") or "https://api.github.com",
-        git_url=args.git_url or env.get("GITHUB_SERVER_URL") or "https://github.com",
+        repo=connection.repo,
+        token=connection.token,
+        api_url=connection.api_url,
+        git_url=connection.git_url,
         workdir=Path(args.workdir) if args.workdir else workdir_default(env),
         pool=args.pool or None,
         command=args.command,
@@ -198,7 +168,7 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str] = os.environ)
         prompt_template=Path(args.prompt_template) if args.prompt_template else None,
         template_dir=Path(args.template_dir) if args.template_dir else None,
         agent_env=split_list(args.pass_env),
-        pass_token=args.pass_token,
+        pass_token=bool(args.pass_token),
         max_tasks=max_tasks,
         timeout=timedelta(minutes=float(args.timeout_minutes)),
         lease=timedelta(minutes=float(args.lease_minutes)),
@@ -206,30 +176,20 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str] = os.environ)
         trusted_authors=split_list(args.trusted_authors),
         assignee=args.assignee or None,
         base_branch=args.base_branch or None,
-        draft=args.draft,
+        draft=bool(args.draft),
         pr_token=pr_token,
         checkout=Path(args.checkout) if args.checkout else None,
         loop=loop,
         interval=float(args.interval),
         max_idle_polls=int(args.max_idle_polls),
-        dry_run=args.dry_run,
+        dry_run=bool(args.dry_run),
         progress_interval=float(args.progress_interval),
         write_pacing=float(args.write_pacing),
-        labels=_labels(args.label_names),
+        labels=labels_from(args.label_names),
         claims_namespace=args.claims_namespace,
         run_id=env.get("GITHUB_RUN_ID", ""),
         run_url=actions_run_url(env),
     )
-
-
-def _labels(text: str) -> Labels:
-    overrides = {}
-    for item in split_list(text):
-        key, _, name = item.partition("=")
-        if key.strip() not in LABEL_KEYS or not name.strip():
-            raise InputError(f"--label-names: {item!r} is not KEY=NAME with KEY one of {', '.join(LABEL_KEYS)}")
-        overrides[key.strip()] = name.strip()
-    return Labels().with_overrides(**overrides)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -240,7 +200,7 @@ def run_command(args: argparse.Namespace) -> int:
     for handler in logging.getLogger().handlers:
         handler.addFilter(MaskingFilter(masker))
     result = run(settings)
-    report(result, as_json=args.json, mask=masker)
+    report(result, as_json=bool(OPTIONS.resolve(args, os.environ).json), mask=masker)
     return result.exit_code
 
 

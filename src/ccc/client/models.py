@@ -151,3 +151,45 @@ class IssuePage:
     issues: tuple[Issue, ...]
     etag: str | None
     not_modified: bool
+
+
+@dataclass(frozen=True)
+class RepositoryAccess:
+    """A repository as this token sees it: its role there and, for classic tokens, their OAuth scopes."""
+
+    full_name: str
+    default_branch: str
+    private: bool
+    role: dict[str, bool] | None  # admin/maintain/push/triage/pull; None when GitHub does not say (app tokens)
+    scopes: tuple[str, ...] | None  # X-OAuth-Scopes: classic tokens only, None for fine-grained and app tokens
+
+    @classmethod
+    def from_answer(cls, headers: dict[str, str], data: dict[str, Any]) -> RepositoryAccess:
+        lowered = {name.lower(): value for name, value in headers.items()}
+        scopes = lowered.get("x-oauth-scopes")
+        return cls(
+            full_name=data["full_name"],
+            default_branch=data.get("default_branch") or "main",
+            private=bool(data.get("private")),
+            role=data.get("permissions"),
+            scopes=None if scopes is None else tuple(s.strip() for s in scopes.split(",") if s.strip()),
+        )
+
+
+@dataclass(frozen=True)
+class Runner:
+    """A self-hosted runner registered on the repository."""
+
+    name: str
+    online: bool
+    busy: bool
+    labels: tuple[str, ...]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Runner:
+        return cls(
+            name=data["name"],
+            online=data.get("status") == "online",
+            busy=bool(data.get("busy")),
+            labels=tuple(label["name"] for label in data.get("labels") or ()),
+        )

@@ -18,12 +18,23 @@ from urllib.parse import quote
 import requests
 from github import Auth, Github, GithubException
 
-from ccc.client.models import Comment, GitCommit, Issue, IssuePage, Label, PullRequest, Ref
+from ccc.client.models import (
+    Comment,
+    GitCommit,
+    Issue,
+    IssuePage,
+    Label,
+    PullRequest,
+    Ref,
+    RepositoryAccess,
+    Runner,
+)
 from ccc.client.policy import RetryPolicy, describe_reset, rate_limit_wait
 from ccc.client.transport import RequestCounter, counting
 from ccc.errors import (
     AmbiguousWriteError,
     AuthError,
+    BadCredentialsError,
     GitHubError,
     NotFoundError,
     RateLimitError,
@@ -118,7 +129,7 @@ class RepoClient:
                     attempt -= 1  # not applied by GitHub: waiting is not a failed attempt
                     continue
                 if exc.status < 500:
-                    raise _translate(operation, exc.status, message, exc.data) from None
+                    raise _translate(operation, exc.status, message, exc.data, self.full_name) from None
                 failure = f"HTTP {exc.status} {message}".strip()
             except (requests.ConnectionError, requests.Timeout) as exc:
                 failure = type(exc).__name__
@@ -175,6 +186,22 @@ class RepoClient:
 
     def rate_limit(self) -> dict:
         return self._get_json("rate_limit", "/rate_limit")[1]["resources"]["core"]
+
+    # -- repository settings (what `ccc doctor` checks) ---------------------------------------
+
+    def repository_access(self) -> RepositoryAccess:
+        """GET /repos/{owner}/{repo}: the token's role there (and a classic token's scopes, from its header)."""
+        return RepositoryAccess.from_answer(*self._get_json("get_repo", self._repo_path))
+
+    def workflow_permissions(self) -> dict:
+        """GET …/actions/permissions/workflow: default_workflow_permissions and can_approve_pull_request_reviews
+        (whether the Actions GITHUB_TOKEN may create pull requests)."""
+        return self._get_json("workflow_permissions", f"{self._repo_path}/actions/permissions/workflow")[1]
+
+    def list_runners(self) -> list[Runner]:
+        """GET …/actions/runners: the repository's self-hosted runners (first 100)."""
+        data = self._get_json("list_runners", f"{self._repo_path}/actions/runners", {"per_page": PER_PAGE})[1]
+        return [Runner.from_json(runner) for runner in data.get("runners") or ()]
 
     # -- labels ------------------------------------------------------------------------------
 
@@ -506,9 +533,9 @@ def _message(exc: GithubException) -> str:
     return str(data.get("message") or exc.message or "")
 
 
-def _translate(operation: str, status: int, message: str, data: Any) -> GitHubError:
+def _translate(operation: str, status: int, message: str, data: Any, repo: str) -> GitHubError:
     if status == 401:
-        return AuthError(
+        return BadCredentialsError(
             f"{operation}: GitHub rejected the token (401 {message or 'Bad credentials'}). "
             "Check the github-token input or GITHUB_TOKEN."
         )
@@ -518,7 +545,10 @@ def _translate(operation: str, status: int, message: str, data: Any) -> GitHubEr
             "needs: grant `issues: write`, `contents: write` and `pull-requests: write`."
         )
     if status == 404:
-        return NotFoundError(f"{operation}: not found (404)")
+        return NotFoundError(
+            f"{operation}: not found (404) in {repo}: check the repository name (--repo, GITHUB_REPOSITORY) "
+            "and that the token may see it"
+        )
     if status == 422:
         errors = data.get("errors") if isinstance(data, dict) else None
         return UnprocessableError(f"{operation}: {message or 'Validation Failed'} (422)", errors=errors)

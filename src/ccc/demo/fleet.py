@@ -145,6 +145,10 @@ class Fleet:
                 process.wait()
         return {label: process.returncode for label, process in self.processes.items()}
 
+    def kill(self, label: str) -> None:
+        """SIGKILL a worker's process group, as a runner that dies mid-task: no release, its lease runs out."""
+        _signal_group(self.processes[label], signal.SIGKILL)
+
     def log_tail(self, label: str, lines: int = 15) -> str:
         path = self.log_path(label)
         text = path.read_text(errors="replace") if path.exists() else ""

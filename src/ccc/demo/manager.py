@@ -15,6 +15,9 @@ from ccc.sandbox.process import SandboxProcess
 
 # The sandbox's seeded admin: it opens the task issues, so workers trust them.
 MANAGER_LOGIN = "maintainer"
+# The subcommands that read manifests, and those that write (and so pace their writes).
+MANIFEST_COMMANDS = ("plan", "sync")
+WRITING_COMMANDS = ("sync", "summarize", "reap")
 # Workflow variables that would make a child process act as if it ran in GitHub Actions.
 ACTIONS_VARIABLES = ("GITHUB_ACTIONS", "GITHUB_REPOSITORY", "GITHUB_API_URL", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT")
 
@@ -51,16 +54,14 @@ class ManagerCommands:
             "ccc",
             "manager",
             command,
-            "--root",
-            str(self.root),
+            *(("--root", str(self.root)) if command in MANIFEST_COMMANDS else ()),
             "--repo",
             self.sandbox.repo,
             "--api-url",
             self.sandbox.api_url,
             "--manager-login",
             MANAGER_LOGIN,
-            "--max-writes-per-minute",
-            "0",
+            *(("--max-writes-per-minute", "0") if command in WRITING_COMMANDS else ()),
             *flags,
         ]
         env = child_env(self.sandbox.token(MANAGER_LOGIN))

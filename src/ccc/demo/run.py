@@ -7,7 +7,9 @@ sandbox only through its API and git, as on separate machines.
 
 from __future__ import annotations
 
+import shlex
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -29,6 +31,7 @@ from ccc.status import LiveView, QueueStatus, StatusReader, render_table, short_
 DEMO_REPO = "acme/widgets"
 SHIPPED_WORKERS = 3  # the shipped manifest routes tasks to cc01..cc03
 REFRESH_SECONDS = 0.5
+STOPPED_CODES = (0, 130, -signal.SIGTERM, -signal.SIGKILL)
 
 
 @dataclass(frozen=True)
@@ -79,24 +82,30 @@ class DemoResult:
 
 def run_demo(settings: DemoSettings, out: TextIO | None = None) -> DemoResult:
     out = out or sys.stdout
-    data_dir = Path(settings.data_dir or tempfile.mkdtemp(prefix="ccc-demo-"))
     example = check_example(settings.example)
+    data_dir = Path(settings.data_dir or tempfile.mkdtemp(prefix="ccc-demo-"))
     labels = [worker_label(index) for index in range(settings.workers)]
     say = Narrator(out)
-    sandbox = SandboxProcess.start(
-        data_dir / "sandbox", repos=[DEMO_REPO], tokens={worker_login(label): "write" for label in labels}
-    )
+    temporary = settings.data_dir is None
     try:
-        result = Demo(settings, sandbox, data_dir, example, labels, say).run()
-    except BaseException:
-        sandbox.stop()
+        sandbox = SandboxProcess.start(
+            data_dir / "sandbox", repos=[DEMO_REPO], tokens={worker_login(label): "write" for label in labels}
+        )
+        try:
+            result = Demo(settings, sandbox, data_dir, example, labels, say).run()
+        except BaseException:
+            sandbox.stop()
+            raise
+    except BaseException:  # Ctrl-C or a crash: nothing is left running, and temporary data goes
+        if temporary:
+            shutil.rmtree(data_dir, ignore_errors=True)
         raise
     if settings.keep:
         result.sandbox = sandbox
-        say.keep(sandbox)
+        say.keep(sandbox, data_dir if temporary else None)
     else:
         sandbox.stop()
-        if settings.data_dir is None and result.ok:
+        if temporary and result.ok:  # a failed run keeps its logs, and says where they are
             shutil.rmtree(data_dir, ignore_errors=True)
     return result
 
@@ -126,6 +135,7 @@ class Demo:
         self.view = LiveView(say.out, terminal=settings.terminal)
         # One reader for the whole run, so each claim commit is read once.
         self.reader = StatusReader(self.client, manager_login=MANAGER_LOGIN)
+        self.crashed: int | None = None  # the task whose worker chaos killed
 
     def run(self) -> DemoResult:
         self.prepare_repository()
@@ -134,9 +144,11 @@ class Demo:
             self.watch()
         finally:
             codes = self.fleet.stop()
-        # A negative code is the signal that stopped it (ours); anything else, the worker chose.
+        # Exit 130 (SIGTERM, handled as an interrupt: the task was handed back) or the signal itself is
+        # our stop; only another code is worth showing.
         self.note(
-            "workers stopped: " + ", ".join(f"{k}" + (f" (exit {v})" if v >= 0 else "") for k, v in codes.items())
+            "workers stopped: "
+            + ", ".join(f"{k}" + ("" if v in STOPPED_CODES else f" (exit {v})") for k, v in codes.items())
         )
         self.sandbox.clear_faults()
         dashboard = self.summarize()
@@ -170,6 +182,7 @@ class Demo:
             status = self.read_quietly() or status
             if status is not None:
                 self.view.show(status, footer=[self.footer()], prefix=self.say.stamp)
+                self.crash_a_worker(status)
                 done = status.counts()[TaskState.COMPLETED.value]
                 if done > completed:
                     completed = done
@@ -185,6 +198,18 @@ class Demo:
                 self.note("no worker left: " + "; ".join(f"{k} exit {v}" for k, v in self.fleet.exited().items()))
                 return
             time.sleep(REFRESH_SECONDS)
+
+    def crash_a_worker(self, status: QueueStatus) -> None:
+        """Under chaos, kill the first worker seen holding a task, once: its lease runs out and the task is
+        retried (attempt 2). Random faults may or may not cost a claim; this always shows a retry."""
+        if self.settings.faults != "chaos" or self.crashed:
+            return
+        held = [task for task in status.tasks if task.state is TaskState.IN_PROGRESS and task.holder in self.labels]
+        if held:
+            task = held[0]
+            self.crashed = task.number
+            self.fleet.kill(task.holder)
+            self.note(f"chaos: killed worker {task.holder} while it held #{task.number}; the task is retried")
 
     def note(self, line: str) -> None:
         """A line between live frames: the next frame is drawn below it instead of over it."""
@@ -279,15 +304,27 @@ class Narrator:
         self.out.write("\n".join(lines) + "\n")
         self.out.flush()
 
-    def keep(self, sandbox: SandboxProcess) -> None:
+    def keep(self, sandbox: SandboxProcess, temporary: Path | None) -> None:
+        """Where the kept sandbox is, and commands that work when pasted (ccc by its full path)."""
+        pid, token = sandbox.proc.pid, sandbox.token(MANAGER_LOGIN)
+        connection = f"--repo {sandbox.repo} --api-url {sandbox.api_url}"
+        clone = sandbox.repo.split("/")[1]  # where `git clone` above puts it
+        stop = f"kill {pid}" + (f" && rm -rf {shlex.quote(str(temporary))}" if temporary else "")
         self.block(
             [
                 "",
-                f"The sandbox keeps running (pid {sandbox.proc.pid}); stop it with: kill {sandbox.proc.pid}",
+                f"The sandbox keeps running (pid {pid}); stop it with: {stop}",
+                f"  browse: {sandbox.git_url}/{sandbox.repo}/issues",
                 f"  API:    {sandbox.api_url}",
-                f"  token:  {sandbox.token(MANAGER_LOGIN)}  ({MANAGER_LOGIN}, admin)",
+                f"  token:  {token}  ({MANAGER_LOGIN}, admin)",
                 f"  git:    git clone {sandbox.clone_url(MANAGER_LOGIN)}",
-                f"  status: GITHUB_TOKEN={sandbox.token(MANAGER_LOGIN)} ccc status --repo {sandbox.repo} "
-                f"--api-url {sandbox.api_url}",
+                f"  status: GITHUB_TOKEN={token} {ccc_command()} status {connection}",
+                f"  doctor: GITHUB_TOKEN={token} {ccc_command()} doctor {connection} --root {clone}",
             ]
         )
+
+
+def ccc_command() -> str:
+    """How to run this ccc from any shell: `make demo` puts it in .venv/bin, which is not on PATH."""
+    script = Path(sys.executable).with_name("ccc")
+    return shlex.quote(str(script)) if script.exists() else f"{shlex.quote(sys.executable)} -m ccc"

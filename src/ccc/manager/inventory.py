@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -10,8 +9,6 @@ from ccc.client import Issue
 from ccc.protocol.lifecycle import task_states
 from ccc.protocol.markers import DASHBOARD_MARKER, TaskMarker, read_task_marker
 from ccc.protocol.states import Labels, TaskState
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,13 +56,7 @@ def take_inventory(issues: Iterable[Issue], *, manager_login: str) -> Inventory:
                 dashboard = issue
             continue
         if not ours:
-            log.warning(
-                "#%d carries a task marker but was opened by %s, not %s: ignored",
-                issue.number,
-                issue.author,
-                manager_login,
-            )
-            ignored.append(issue)
+            ignored.append(issue)  # the caller says so, once (an annotation in Actions)
         elif marker.id in tasks:
             duplicates.append(ManagedIssue(issue, marker))
         else:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
-from ccc.actions_io import append_summary
-from ccc.client import RepoClient, connect
+from ccc.actions_io import annotate, append_summary
+from ccc.client import RepoClient
 from ccc.manager.dashboard import job_summary
 from ccc.manager.markdown import cell
 from ccc.manager.plan import Action, Plan, plan
@@ -14,7 +14,8 @@ from ccc.manager.reap import reap_leases
 from ccc.manager.settings import ManagerSettings
 from ccc.manager.summarize import summarize
 from ccc.manager.sync import read_inventory, sync
-from ccc.manifest import Manifest, load_manifests
+from ccc.manifest import Manifest
+from ccc.manifest.committed import load_committed
 from ccc.render import render
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,8 @@ PLAN_TEMPLATE = "manager_plan.md.j2"
 
 
 def load(settings: ManagerSettings) -> Manifest:
-    """The manifests, validated before anything touches GitHub (ManifestError: exit 2, nothing written)."""
+    """The manifests as committed at HEAD (or the working tree with --working-tree), validated before
+    anything touches GitHub (ManifestError: exit 2, nothing written)."""
     labels = settings.labels
     reserved = (
         *labels.state_labels,
@@ -33,15 +35,24 @@ def load(settings: ManagerSettings) -> Manifest:
         labels.priority_low,
         settings.pool_label,
     )
-    return load_manifests(settings.root, settings.manifest_globs, reserved_labels=reserved)
+    manifest, source = load_committed(
+        settings.root, settings.manifest_globs, working_tree=settings.working_tree, reserved_labels=reserved
+    )
+    log.info("manifests read from %s", source.describe())
+    if source.uncommitted:
+        annotate(
+            "warning",
+            f"the working tree differs from HEAD in {', '.join(source.uncommitted)}: using what is committed "
+            "(commit it, or pass --working-tree to use uncommitted files on purpose)",
+        )
+    return manifest
 
 
 def client_for(settings: ManagerSettings, *, dry_run: bool) -> RepoClient:
     # The manager paces its own writes (--max-writes-per-minute), so PyGithub's fixed pacing is off.
-    return connect(
-        repo=settings.repo,
-        api_url=settings.api_url,
-        token_env=settings.token_env,
+    if settings.connection is None:
+        raise ValueError("ManagerSettings.connection is needed to connect (or pass the use case a client)")
+    return settings.connection.client(
         dry_run=dry_run,
         seconds_between_requests=0,
         seconds_between_writes=0,

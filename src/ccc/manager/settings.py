@@ -5,22 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ccc.connection import Connection
 from ccc.errors import InputError
 from ccc.manifest import ANY_WORKER, DEFAULT_GLOBS
+from ccc.protocol.claims import DEFAULT_NAMESPACE
 from ccc.protocol.states import Labels
 
 # GitHub's secondary limit for content creation is 80 requests a minute (500 an hour).
 DEFAULT_WRITES_PER_MINUTE = 80
-DEFAULT_CLAIMS_NAMESPACE = "refs/ccc/claims"
 
 
 @dataclass(frozen=True)
 class ManagerSettings:
-    repo: str | None = None  # OWNER/NAME; None: GITHUB_REPOSITORY
-    api_url: str | None = None  # None: GITHUB_API_URL, then api.github.com
-    token_env: str = "GITHUB_TOKEN"
+    connection: Connection | None = None  # None: the caller hands the use case its client
     root: Path = Path(".")
     manifest_globs: tuple[str, ...] = DEFAULT_GLOBS
+    working_tree: bool = False  # read manifests from the working tree instead of HEAD
     labels: Labels = field(default_factory=Labels)
     # The label of the shared pool: tasks with `worker: any` carry it (workers serve it with --pool).
     pool_label: str = ANY_WORKER
@@ -33,7 +33,7 @@ class ManagerSettings:
     dashboard_issue: bool = True
     dashboard_title: str = "ccc dashboard"
     reap: bool = False
-    claims_namespace: str = DEFAULT_CLAIMS_NAMESPACE
+    claims_namespace: str = DEFAULT_NAMESPACE
     max_attempts: int = 3
     # Claim records read per summarize run (each costs requests): only for tasks whose state changed.
     max_claim_reads: int = 20

@@ -21,7 +21,7 @@ from ccc.manager.pacing import Pacer
 from ccc.manager.reap import Reaped, Reaper, reap_expired
 from ccc.manager.settings import ManagerSettings
 from ccc.manager.sync import read_inventory
-from ccc.protocol.claims import ClaimRecord, ClaimStore
+from ccc.protocol.claims import ClaimKind, ClaimRecord, ClaimStore
 from ccc.protocol.lifecycle import Lifecycle
 from ccc.protocol.markers import DASHBOARD_MARKER
 from ccc.protocol.states import TaskState
@@ -75,14 +75,14 @@ def summarize(
         current[number] = replace(current[number], issue=issue)
         changes.append(f"#{number} {reason}")
     previous = read_history(inventory.dashboard.body if inventory.dashboard else None)
-    records, deferred = read_claims(claims, current, states, previous, settings, now)
+    records, started, deferred = read_claims(claims, current, states, previous, settings, now)
     reaped: list[Reaped] = []
     if settings.reap:
         reaped = reap_expired(Reaper(client, claims, settings, pacer), current, states, records, now)
-    history = next_history(current, states, previous, records, now)
+    history = next_history(current, states, previous, records, started, now)
     views = [task_view(current[n], states[n], history.tasks[n]) for n in sorted(current)]
     dashboard = build_dashboard(views, now=now, settings=settings)
-    newly = tuple(v for v in views if v.state is TaskState.COMPLETED and _was_not_completed(previous, v.number))
+    newly = tuple(v for v in views if v.state.is_delivered and _was_not_delivered(previous, v.number))
     number = None
     if settings.dashboard_issue:
         number = write_dashboard(client, pacer, inventory, dashboard, previous, history, settings)
@@ -105,16 +105,34 @@ def read_claims(
     previous: History,
     settings: ManagerSettings,
     now: datetime,
-) -> tuple[dict[int, ClaimRecord], int]:
-    """Claim records of the tasks whose details are stale, leases first (they may need reaping)."""
+) -> tuple[dict[int, ClaimRecord], dict[int, int], int]:
+    """Claim records of the tasks whose details are stale, leases first (they may need reaping), and
+    when each one's current attempt was claimed (epoch seconds), from the claim log where not known yet."""
     stale = [n for n in current if (previous.get(n) or TaskHistory(states[n])).needs_claim_read(states[n], now)]
     stale.sort(key=lambda n: (states[n] is not TaskState.IN_PROGRESS, n))
-    records = {}
+    records, started = {}, {}
     for number in stale[: settings.max_claim_reads]:
         record = claims.read(number)
-        if record is not None:
-            records[number] = record
-    return records, max(0, len(stale) - settings.max_claim_reads)
+        if record is None:
+            continue
+        records[number] = record
+        started[number] = attempt_started(claims, number, record, previous.get(number))
+    return records, started, max(0, len(stale) - settings.max_claim_reads)
+
+
+def attempt_started(claims: ClaimStore, number: int, record: ClaimRecord, entry: TaskHistory | None) -> int:
+    """When the attempt `record` belongs to was claimed: the record itself, the history kept from an earlier
+    summary, else the claim log (one request per entry) — a task may claim, renew and complete between
+    two summaries, and the time it was claimed is only in the log."""
+    if record.kind in (ClaimKind.CLAIM, ClaimKind.TAKEOVER):
+        return epoch(record.at)
+    if entry is not None and entry.started and entry.attempts == record.attempt:
+        return entry.started
+    log_entries = claims.history(number)
+    starts = [
+        r.at for r in log_entries if r.attempt == record.attempt and r.kind in (ClaimKind.CLAIM, ClaimKind.TAKEOVER)
+    ]
+    return epoch(starts[0]) if starts else 0
 
 
 def next_history(
@@ -122,6 +140,7 @@ def next_history(
     states: dict[int, TaskState],
     previous: History,
     records: dict[int, ClaimRecord],
+    started: dict[int, int],
     now: datetime,
 ) -> History:
     tasks = {}
@@ -129,14 +148,14 @@ def next_history(
         entry = (previous.get(number) or TaskHistory(states[number])).with_state(states[number])
         record = records.get(number)
         if record is not None:
-            entry = with_claim(entry, record, states[number])
+            entry = with_claim(entry, record, states[number], started.get(number, 0))
         tasks[number] = entry
     return History(tasks, epoch(now))
 
 
-def with_claim(entry: TaskHistory, record: ClaimRecord, state: TaskState) -> TaskHistory:
+def with_claim(entry: TaskHistory, record: ClaimRecord, state: TaskState, started: int) -> TaskHistory:
+    """The history entry after reading `record`; `started` is when its attempt was claimed (0: unknown)."""
     finished = epoch(record.at) if record.kind.is_final else 0
-    started = entry.started or (epoch(record.at) if record.kind.holds_lease else 0)
     return replace(
         entry,
         read_at_state=state,
@@ -170,9 +189,9 @@ def task_view(managed: ManagedIssue, state: TaskState, entry: TaskHistory) -> Ta
     )
 
 
-def _was_not_completed(previous: History, number: int) -> bool:
+def _was_not_delivered(previous: History, number: int) -> bool:
     entry = previous.get(number)
-    return entry is None or entry.state is not TaskState.COMPLETED
+    return entry is None or not entry.state.is_delivered
 
 
 def write_dashboard(

@@ -13,11 +13,12 @@ from dataclasses import dataclass, replace
 
 from ccc.actions_io import annotate
 from ccc.client import Issue, RepoClient
-from ccc.errors import AuthError, InputError, UnprocessableError
+from ccc.errors import AuthError, BadCredentialsError, InputError, UnprocessableError
 from ccc.manager.apply import edited, write_edit
 from ccc.manager.inventory import Inventory, ManagedIssue, take_inventory
 from ccc.manager.pacing import Pacer
 from ccc.manager.plan import Action, Plan, Row, plan_task, removed_rows, task_order
+from ccc.manager.progress import Progress
 from ccc.manager.settings import ManagerSettings
 from ccc.manifest import Manifest, Task
 from ccc.protocol.lifecycle import task_state
@@ -46,6 +47,8 @@ def manager_login(client: RepoClient, settings: ManagerSettings) -> str:
         return settings.manager_login
     try:
         return client.authenticated_login()
+    except BadCredentialsError:
+        raise  # a wrong token is not fixed by naming a login
     except AuthError as error:
         # Actions and App installation tokens may not call GET /user.
         raise InputError(
@@ -70,11 +73,17 @@ def read_inventory(client: RepoClient, settings: ManagerSettings) -> Inventory:
     return inventory
 
 
-def sync(client: RepoClient, manifest: Manifest, settings: ManagerSettings) -> SyncResult:
+def sync(
+    client: RepoClient, manifest: Manifest, settings: ManagerSettings, *, progress: Progress | None = None
+) -> SyncResult:
     inventory = read_inventory(client, settings)
     applier = Applier(client, settings, inventory)
     ensure_labels(client, applier.pacer, manifest, settings)
-    rows = {task.id: applier.apply_task(task, manifest) for task in task_order(manifest)}
+    rows = {}
+    with progress or Progress("sync", len(manifest.tasks)) as shown:
+        for task in task_order(manifest):
+            rows[task.id] = applier.apply_task(task, manifest)
+            shown.advance()
     for task_id, row in rows.items():
         # Now every reference has its number (in a dry run nothing was created: nothing to fill in).
         if row.desired is not None and row.desired.unresolved and task_id in applier.current:
@@ -172,7 +181,7 @@ class Applier:
         self.current[row.task_id] = ManagedIssue(issue, desired.marker)
         self.numbers[row.task_id] = issue.number
         self.states[issue.number] = task_state(issue, self.settings.labels)
-        log.info("created #%d for task %s", issue.number, row.task_id)
+        log.debug("created #%d for task %s", issue.number, row.task_id)  # the plan table lists them all
         return replace(row, number=issue.number)
 
     def _create_issue(self, row: Row, assignees: tuple[str, ...]) -> Issue | None:

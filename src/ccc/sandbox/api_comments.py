@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from ccc.sandbox.api_issues import issue_row, reactions, since, touch
+from ccc.sandbox import webhooks
+from ccc.sandbox.api_issues import issue_json, issue_row, reactions, since, touch, valid_body
 from ccc.sandbox.paging import paginate
 from ccc.sandbox.records import node_id, now_iso, web_root
 from ccc.sandbox.routing import ApiError, Request, Response, route, validation_failed
@@ -51,7 +52,7 @@ def _body(data: dict) -> str:
         raise validation_failed("IssueComment", "body", "missing_field")
     if not isinstance(body, str) or not body.strip():
         raise validation_failed("IssueComment", "body", "invalid")
-    return body
+    return valid_body(body, "IssueComment")
 
 
 @route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments")
@@ -75,7 +76,8 @@ def create_comment(req: Request, owner: str, repo: str, issue_number: str) -> di
         )
         store.db.execute("UPDATE issues SET comments = comments + 1 WHERE id = ?", (issue["id"],))
         touch(store, issue["id"])
-        return comment_json(req, store.row("SELECT * FROM comments WHERE id = ?", cursor.lastrowid))
+        created = comment_json(req, store.row("SELECT * FROM comments WHERE id = ?", cursor.lastrowid))
+        return webhooks.commented(req, issue_json(req, issue_row(store, req.repo, issue_number)), created)
 
 
 @route("GET", "/repos/{owner}/{repo}/issues/comments/{comment_id}")

@@ -9,11 +9,12 @@ from __future__ import annotations
 import base64
 from urllib.parse import quote
 
-from ccc.sandbox.gitrepo import GitRepo, now_iso, to_git_date
+from ccc.sandbox import webhooks
+from ccc.sandbox.gitrepo import EMPTY_TREE, GitRepo, now_iso, to_git_date
 from ccc.sandbox.routing import ApiError, Request, Response, route
 
-# A PATCH that keeps losing the compare-and-set to other writers gives up after this many tries.
-CAS_ATTEMPTS = 20
+# Refs GitHub keeps for itself (pull request heads and merges): never created through the API.
+RESERVED_REF_PREFIX = "refs/pull/"
 
 # GitHub's docs state the rule ("start with 'refs' and have at least two slashes"); this is the
 # message its API answers with (seen in octokit/octokit.rb#675).
@@ -175,7 +176,9 @@ def create_commit(req: Request, owner: str, repo: str) -> dict:
     author = _person(body, "author", _authenticated_person(req))
     committer = _person(body, "committer", author)
     types = git.object_types([tree, *parents])  # one git call checks them all
-    if types.get(tree) != "tree":
+    # git knows the empty tree without storing it; GitHub may not (the `empty_tree_unknown` fault).
+    empty_tree_unknown = tree == EMPTY_TREE and "empty_tree_unknown" in req.context.get("faults", ())
+    if types.get(tree) != "tree" or empty_tree_unknown:
         raise ApiError(422, "Tree SHA does not exist")
     if any(types.get(parent) != "commit" for parent in parents):
         raise ApiError(422, "Parent SHA does not exist or is not a commit object")
@@ -244,11 +247,14 @@ def create_ref(req: Request, owner: str, repo: str) -> dict:
     name, sha = _required_str(body, "ref"), _required_str(body, "sha")
     if not name.startswith("refs/") or name.count("/") < 2:
         raise ApiError(422, REF_NAME_RULE)
+    if name.startswith(RESERVED_REF_PREFIX):
+        raise ApiError(422, "Reference update failed")
     kind = git.object_type(sha)
     if kind is None:
         raise ApiError(422, "Object does not exist")
     if not git.create_ref(name, sha):
         raise ApiError(422, _why_create_failed(git, name))
+    webhooks.ref_changed(req, name, None, sha)
     return ref_json(req, name, sha, kind)
 
 
@@ -272,28 +278,28 @@ def update_ref(req: Request, owner: str, repo: str, ref: str) -> dict:
     kind = git.object_type(sha)
     if kind is None:
         raise ApiError(422, "Object does not exist")
-    for _ in range(CAS_ATTEMPTS):
-        current = git.resolve(name)
-        if current is None:
-            raise ApiError(422, "Reference does not exist")
-        if not force and not git.is_ancestor(current, sha):
-            raise ApiError(422, "Update is not a fast forward")
-        if git.update_ref(name, sha, current):
-            return ref_json(req, name, sha, kind)
-    raise ApiError(422, "Reference cannot be updated")
+    current = git.resolve(name)
+    if current is None:
+        raise ApiError(422, "Reference does not exist")
+    if not force and not git.is_ancestor(current, sha):
+        raise ApiError(422, "Update is not a fast forward")
+    if not git.update_ref(name, sha, current):  # another writer moved it meanwhile: GitHub does not retry
+        raise ApiError(422, "Reference cannot be updated")
+    webhooks.ref_changed(req, name, current, sha)
+    return ref_json(req, name, sha, kind)
 
 
 @route("DELETE", "/repos/{owner}/{repo}/git/refs/{ref:path}", permission="write")
 def delete_ref(req: Request, owner: str, repo: str, ref: str) -> Response:
     git: GitRepo = req.repo.git
     name = _full_ref(ref)
-    for _ in range(CAS_ATTEMPTS):
-        current = git.resolve(name)
-        if current is None:
-            raise ApiError(422, "Reference does not exist")
-        if git.delete_ref(name, current):
-            return Response(status=204)
-    raise ApiError(422, "Reference cannot be updated")
+    current = git.resolve(name)
+    if current is None:
+        raise ApiError(422, "Reference does not exist")
+    if not git.delete_ref(name, current):
+        raise ApiError(422, "Reference cannot be updated")
+    webhooks.ref_changed(req, name, current, None)
+    return Response(status=204)
 
 
 # --- branches ---------------------------------------------------------------------------------

@@ -5,15 +5,28 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from ccc.sandbox import issue_events, webhooks
 from ccc.sandbox.api_labels import ensure_labels, find_label, label_json
 from ccc.sandbox.paging import paginate
 from ccc.sandbox.records import Repo, User, node_id, now_iso, parse_timestamp, web_root
-from ccc.sandbox.routing import ApiError, Request, Response, route, validation_failed
+from ccc.sandbox.routing import (
+    PERMISSIONS,
+    ApiError,
+    Request,
+    Response,
+    forbidden,
+    route,
+    too_long,
+    validation_failed,
+)
 from ccc.sandbox.store import Store
 
 STATES = ("open", "closed")
 STATE_REASONS = ("completed", "not_planned", "reopened", "duplicate")
 SORT_COLUMNS = {"created": "created_at", "updated": "updated_at", "comments": "comments"}
+# GitHub's caps on issue and pull-request texts.
+MAX_TITLE_LENGTH = 256
+MAX_BODY_LENGTH = 65536
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -62,7 +75,7 @@ def issue_json(req: Request, issue: sqlite3.Row) -> dict:
         "events_url": f"{url}/events",
         "html_url": html,
         "id": issue["id"],
-        "node_id": node_id("PR" if issue["is_pull"] else "I", issue["id"]),
+        "node_id": issue_node_id(store, issue),
         "number": number,
         "title": issue["title"],
         "user": author.to_json(api),
@@ -88,7 +101,10 @@ def issue_json(req: Request, issue: sqlite3.Row) -> dict:
         "state_reason": issue["state_reason"],
     }
     if issue["is_pull"]:
-        pull = store.row("SELECT draft FROM pulls WHERE issue_id = ?", issue["id"])
+        pull = store.row(
+            "SELECT draft, merged_at FROM pulls LEFT JOIN merges ON merges.pull_id = pulls.id WHERE issue_id = ?",
+            issue["id"],
+        )
         pull_url = f"{api}/repos/{repo.full_name}/pulls/{number}"
         data["draft"] = bool(pull["draft"])
         data["pull_request"] = {
@@ -96,9 +112,16 @@ def issue_json(req: Request, issue: sqlite3.Row) -> dict:
             "html_url": html,
             "diff_url": f"{html}.diff",
             "patch_url": f"{html}.patch",
-            "merged_at": None,
+            "merged_at": pull["merged_at"],
         }
     return data
+
+
+def issue_node_id(store: Store, issue: sqlite3.Row) -> str:
+    """A pull request's issue shows the pull request's node id, as on GitHub; an issue its own."""
+    if issue["is_pull"]:
+        return node_id("PR", store.row("SELECT id FROM pulls WHERE issue_id = ?", issue["id"])["id"])
+    return node_id("I", issue["id"])
 
 
 def reactions(url: str) -> dict:
@@ -138,25 +161,33 @@ def assignable_users(req: Request, logins: list, *, strict: bool) -> list[User]:
     return users
 
 
-def set_labels(store: Store, repo: Repo, issue_id: int, names: list, *, replace: bool) -> None:
-    labels = ensure_labels(store, repo, names)
+def set_labels(req: Request, issue: sqlite3.Row, names: list, *, replace: bool) -> None:
+    """Add (or with `replace`, set) the issue's labels; records labeled/unlabeled events."""
+    store = req.store
+    labels = ensure_labels(store, req.repo, names)
     with store.tx():
+        before = issue_labels(store, issue["id"])
         if replace:
-            store.db.execute("DELETE FROM issue_labels WHERE issue_id = ?", (issue_id,))
+            store.db.execute("DELETE FROM issue_labels WHERE issue_id = ?", (issue["id"],))
         store.db.executemany(
             "INSERT OR IGNORE INTO issue_labels (issue_id, label_id) VALUES (?, ?)",
-            [(issue_id, label["id"]) for label in labels],
+            [(issue["id"], label["id"]) for label in labels],
         )
+        issue_events.labels_changed(store, issue, req.user.id, before, issue_labels(store, issue["id"]))
 
 
-def set_assignees(store: Store, issue_id: int, users: list[User], *, replace: bool) -> None:
+def set_assignees(req: Request, issue: sqlite3.Row, users: list[User], *, replace: bool) -> None:
+    """Add (or with `replace`, set) the issue's assignees; records assigned/unassigned events."""
+    store = req.store
     with store.tx():
+        before = issue_assignees(store, issue["id"])
         if replace:
-            store.db.execute("DELETE FROM issue_assignees WHERE issue_id = ?", (issue_id,))
+            store.db.execute("DELETE FROM issue_assignees WHERE issue_id = ?", (issue["id"],))
         store.db.executemany(
             "INSERT OR IGNORE INTO issue_assignees (issue_id, user_id) VALUES (?, ?)",
-            [(issue_id, user.id) for user in users],
+            [(issue["id"], user.id) for user in users],
         )
+        issue_events.assignees_changed(store, issue, req.user.id, before, issue_assignees(store, issue["id"]))
 
 
 def update_columns(store: Store, issue_id: int, changes: dict) -> None:
@@ -225,7 +256,17 @@ def valid_title(value: object, resource: str = "Issue") -> str:
         raise validation_failed(resource, "title", "missing_field")
     if not isinstance(value, (str, int)) or not str(value).strip():
         raise validation_failed(resource, "title", "invalid")
+    too_long(resource, "title", str(value), MAX_TITLE_LENGTH)
     return str(value)
+
+
+def valid_body(value: object, resource: str = "Issue") -> str | None:
+    too_long(resource, "body", value, MAX_BODY_LENGTH)
+    return value
+
+
+def has_permission(req: Request, level: str) -> bool:
+    return PERMISSIONS.index(req.store.permission(req.user, req.repo)) >= PERMISSIONS.index(level)
 
 
 # -- routes ---------------------------------------------------------------------------------------
@@ -276,19 +317,21 @@ def _filter_people(req: Request, sql: list, params: list) -> tuple[list, list]:
     return sql, params
 
 
-@route("POST", "/repos/{owner}/{repo}/issues", permission="triage", status=201)
+@route("POST", "/repos/{owner}/{repo}/issues", permission="read", status=201)
 def create_issue(req: Request, owner: str, repo: str) -> dict:
+    """Anyone who can read may open an issue; labels and assignees of those without push access
+    are silently dropped, as GitHub does."""
     data, store = req.json(), req.store
-    title = valid_title(data.get("title"))
-    logins = assignee_logins(data)
-    # Tokens below triage never get here (the route needs triage), so labels and assignees always apply.
-    assignees = assignable_users(req, logins, strict=True)
-    labels = names_of(string_list(data, "labels"))
+    title, body = valid_title(data.get("title")), valid_body(data.get("body"))
+    pusher = has_permission(req, "write")
+    assignees = assignable_users(req, assignee_logins(data), strict=True) if pusher else []
+    labels = names_of(string_list(data, "labels")) if pusher else []
     with store.tx():
-        issue_id = insert_issue(req, title, data.get("body"))
-        set_labels(store, req.repo, issue_id, labels, replace=True)
-        set_assignees(store, issue_id, assignees, replace=True)
-        return issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue_id))
+        issue_id = insert_issue(req, title, body)
+        issue = store.row("SELECT * FROM issues WHERE id = ?", issue_id)
+        set_labels(req, issue, labels, replace=True)
+        set_assignees(req, issue, assignees, replace=True)
+        return webhooks.opened(req, issue_json(req, issue))
 
 
 @route("GET", "/repos/{owner}/{repo}/issues/{issue_number}")
@@ -301,21 +344,31 @@ def update_issue(req: Request, owner: str, repo: str, issue_number: str) -> dict
     data, store = req.json(), req.store
     with store.tx():
         issue = issue_row(store, req.repo, issue_number)
-        changes = {}
-        if "title" in data:
-            changes["title"] = valid_title(data["title"])
-        if "body" in data:
-            changes["body"] = data["body"]
+        before = issue_json(req, issue)
+        changes = text_changes(req, issue, data)
         changes.update(state_change(req, issue, data))
+        issue_events.columns_changed(store, issue, req.user.id, changes)
         update_columns(store, issue["id"], changes)
         if "labels" in data:
-            names = names_of(string_list(data, "labels"))
-            set_labels(store, req.repo, issue["id"], names, replace=True)
+            set_labels(req, issue, names_of(string_list(data, "labels")), replace=True)
         if "assignees" in data or "assignee" in data:
-            logins = assignee_logins(data)
-            set_assignees(store, issue["id"], assignable_users(req, logins, strict=True), replace=True)
+            set_assignees(req, issue, assignable_users(req, assignee_logins(data), strict=True), replace=True)
         touch(store, issue["id"])
-        return issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+        return webhooks.changed(
+            req, before, issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+        )
+
+
+def text_changes(req: Request, issue: sqlite3.Row, data: dict) -> dict:
+    """Title and body changes; someone else's issue needs write access (triage may only label and close)."""
+    changes = {}
+    if "title" in data:
+        changes["title"] = valid_title(data["title"])
+    if "body" in data:
+        changes["body"] = valid_body(data["body"])
+    if changes and issue["user_id"] != req.user.id and not has_permission(req, "write"):
+        raise forbidden(req.user)
+    return changes
 
 
 def state_change(req: Request, issue: sqlite3.Row, data: dict) -> dict:
@@ -334,7 +387,7 @@ def state_change(req: Request, issue: sqlite3.Row, data: dict) -> dict:
         }
     if state == "open" and issue["state"] == "closed":
         return {"state": "open", "state_reason": "reopened", "closed_at": None, "closed_by_id": None}
-    return {"state_reason": reason} if reason else {}
+    return {}  # GitHub ignores a state_reason that comes without a change of state
 
 
 @route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/labels")
@@ -347,8 +400,10 @@ def _change_labels(req: Request, issue_number: str, *, replace: bool) -> list:
     names, store = label_names(req), req.store
     with store.tx():
         issue = issue_row(store, req.repo, issue_number)
-        set_labels(store, req.repo, issue["id"], names, replace=replace)
+        before = issue_json(req, issue)
+        set_labels(req, issue, names, replace=replace)
         touch(store, issue["id"])
+        webhooks.changed(req, before, issue_json(req, issue_row(store, req.repo, issue_number)))
         return [label_json(req, label) for label in issue_labels(store, issue["id"])]
 
 
@@ -367,6 +422,7 @@ def remove_issue_label(req: Request, owner: str, repo: str, issue_number: str, n
     store = req.store
     with store.tx():
         issue = issue_row(store, req.repo, issue_number)
+        before = issue_json(req, issue)
         label = find_label(store, req.repo, name)
         removed = (
             label is not None
@@ -376,7 +432,9 @@ def remove_issue_label(req: Request, owner: str, repo: str, issue_number: str, n
         )
         if not removed:
             raise ApiError(404, "Label does not exist")
+        issue_events.labels_changed(store, issue, req.user.id, [label], [])
         touch(store, issue["id"])
+        webhooks.changed(req, before, issue_json(req, issue_row(store, req.repo, issue_number)))
         return [label_json(req, label) for label in issue_labels(store, issue["id"])]
 
 
@@ -385,8 +443,10 @@ def remove_all_issue_labels(req: Request, owner: str, repo: str, issue_number: s
     store = req.store
     with store.tx():
         issue = issue_row(store, req.repo, issue_number)
-        store.db.execute("DELETE FROM issue_labels WHERE issue_id = ?", (issue["id"],))
+        before = issue_json(req, issue)
+        set_labels(req, issue, [], replace=True)
         touch(store, issue["id"])
+        webhooks.changed(req, before, issue_json(req, issue_row(store, req.repo, issue_number)))
 
 
 @route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/assignees", permission="triage", status=201)
@@ -395,9 +455,12 @@ def add_assignees(req: Request, owner: str, repo: str, issue_number: str) -> dic
     users = assignable_users(req, string_list(data, "assignees"), strict=False)
     with store.tx():
         issue = issue_row(store, req.repo, issue_number)
-        set_assignees(store, issue["id"], users, replace=False)
+        before = issue_json(req, issue)
+        set_assignees(req, issue, users, replace=False)
         touch(store, issue["id"])
-        return issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+        return webhooks.changed(
+            req, before, issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+        )
 
 
 @route("DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/assignees", permission="triage")
@@ -406,10 +469,10 @@ def remove_assignees(req: Request, owner: str, repo: str, issue_number: str) -> 
     logins = string_list(data, "assignees")
     with store.tx():
         issue = issue_row(store, req.repo, issue_number)
-        store.db.execute(
-            f"DELETE FROM issue_assignees WHERE issue_id = ? AND user_id IN "  # noqa: S608 - placeholders only
-            f"(SELECT id FROM users WHERE login IN ({','.join('?' * len(logins))}))",
-            (issue["id"], *logins),
-        )
+        before = issue_json(req, issue)
+        kept = [user for user in issue_assignees(store, issue["id"]) if user.login not in logins]
+        set_assignees(req, issue, kept, replace=True)
         touch(store, issue["id"])
-        return issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+        return webhooks.changed(
+            req, before, issue_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+        )

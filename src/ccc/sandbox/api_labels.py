@@ -8,11 +8,12 @@ from urllib.parse import quote
 
 from ccc.sandbox.paging import paginate
 from ccc.sandbox.records import Repo, node_id
-from ccc.sandbox.routing import ApiError, Request, Response, route, validation_failed
+from ccc.sandbox.routing import ApiError, Request, Response, route, too_long, validation_failed
 from ccc.sandbox.store import Store
 
 HEX_COLOR = re.compile(r"^[0-9a-fA-F]{6}$")
 MAX_NAME_LENGTH = 50
+MAX_DESCRIPTION_LENGTH = 100
 DEFAULT_COLOR = "ededed"
 
 
@@ -76,6 +77,7 @@ def _valid_color(color: object) -> str:
 def _description(value: object) -> str | None:
     if value is not None and not isinstance(value, str):
         raise validation_failed("Label", "description", "invalid")
+    too_long("Label", "description", value, MAX_DESCRIPTION_LENGTH)
     return value
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from ccc.sandbox import issue_events, merging, webhooks
 from ccc.sandbox.api_issues import (
     insert_issue,
     issue_assignees,
@@ -18,6 +19,7 @@ from ccc.sandbox.api_issues import (
     valid_title,
 )
 from ccc.sandbox.api_labels import label_json
+from ccc.sandbox.api_repo_settings import check_actions_may_create_pulls
 from ccc.sandbox.paging import paginate
 from ccc.sandbox.records import node_id, web_root
 from ccc.sandbox.routing import ApiError, Request, Response, route, validation_failed
@@ -48,14 +50,18 @@ def branch_json(req: Request, ref: str, sha: str) -> dict:
     }
 
 
-def pull_json(req: Request, issue: sqlite3.Row) -> dict:
-    """GitHub's pull-request object; head.sha follows the branch while it exists."""
+def pull_json(req: Request, issue: sqlite3.Row, *, detail: bool = False) -> dict:
+    """GitHub's pull-request object; an open pull's head and base follow their branches.
+
+    `detail` adds what GitHub computes only for a single pull request (mergeability, commit and
+    diff counts); lists and fresh pulls answer `mergeable: null` as GitHub does until it has computed it.
+    """
     store, repo, api = req.store, req.repo, req.base_url
     pull = pull_row(req, issue)
     number, full = issue["number"], repo.full_name
     url, html = f"{api}/repos/{full}/pulls/{number}", f"{web_root(api)}/{full}/pull/{number}"
     issue_url = f"{api}/repos/{full}/issues/{number}"
-    head_sha = branch_tip(req, pull["head_ref"]) or pull["head_sha"]
+    head_sha, base_sha = pull_tips(req, pull, issue)
     author = store.user_by_id(issue["user_id"])
     assignees = [user.to_json(api) for user in issue_assignees(store, issue["id"])]
     links = {
@@ -93,31 +99,58 @@ def pull_json(req: Request, issue: sqlite3.Row) -> dict:
         "created_at": issue["created_at"],
         "updated_at": issue["updated_at"],
         "closed_at": issue["closed_at"],
-        "merged_at": None,
-        "merge_commit_sha": None,
         "assignee": assignees[0] if assignees else None,
         "assignees": assignees,
         "requested_reviewers": [],
         "requested_teams": [],
         "head": branch_json(req, pull["head_ref"], head_sha),
-        "base": branch_json(req, pull["base_ref"], branch_tip(req, pull["base_ref"]) or pull["base_sha"]),
+        "base": branch_json(req, pull["base_ref"], base_sha),
         "_links": {name: {"href": href} for name, href in links.items()},
         "author_association": store.author_association(author, repo),
         "auto_merge": None,
         "draft": bool(pull["draft"]),
-        "merged": False,
-        "mergeable": None,
-        "rebaseable": None,
-        "mergeable_state": "unknown",
-        "merged_by": None,
+        **merge_state(req, pull, issue, head_sha, base_sha, detail=detail),
         "comments": issue["comments"],
-        "review_comments": 0,
+        "review_comments": store.row(
+            "SELECT COUNT(*) AS n FROM review_comments JOIN reviews ON reviews.id = review_comments.review_id "
+            "WHERE review_comments.pull_id = ? AND reviews.submitted_at IS NOT NULL",
+            pull["id"],
+        )["n"],
         "maintainer_can_modify": False,
-        "commits": 1,
-        "additions": 0,
-        "deletions": 0,
-        "changed_files": 0,
+        **change_counts(req, head_sha, base_sha, detail=detail),
     }
+
+
+def pull_tips(req: Request, pull: sqlite3.Row, issue: sqlite3.Row) -> tuple[str, str]:
+    """(head sha, base sha): the branches' tips while the pull is open, else what they were when it closed."""
+    if issue["state"] != "open":
+        return pull["head_sha"], pull["base_sha"]
+    return branch_tip(req, pull["head_ref"]) or pull["head_sha"], branch_tip(req, pull["base_ref"]) or pull["base_sha"]
+
+
+def merge_state(req: Request, pull: sqlite3.Row, issue: sqlite3.Row, head: str, base: str, *, detail: bool) -> dict:
+    """merged/mergeable/merge_commit_sha as GitHub shows them; mergeability is real git's answer."""
+    merge = req.store.row("SELECT * FROM merges WHERE pull_id = ?", pull["id"])
+    if merge is not None:
+        merger = req.store.user_by_id(merge["user_id"]).to_json(req.base_url)
+        done = {"merged_at": merge["merged_at"], "merge_commit_sha": merge["sha"], "merged": True}
+        return {**done, "mergeable": None, "rebaseable": None, "mergeable_state": "unknown", "merged_by": merger}
+    state = {"merged_at": None, "merge_commit_sha": None, "merged": False, "merged_by": None}
+    if not detail or issue["state"] != "open":
+        return {**state, "mergeable": None, "rebaseable": None, "mergeable_state": "unknown"}
+    mergeable = merging.merged_tree(req.repo.git, base, head) is not None
+    if mergeable:
+        state["merge_commit_sha"] = merging.trial_merge_commit(req.repo.git, base, head)
+    mergeable_state = "draft" if pull["draft"] else ("clean" if mergeable else "dirty")
+    return {**state, "mergeable": mergeable, "rebaseable": mergeable, "mergeable_state": mergeable_state}
+
+
+def change_counts(req: Request, head: str, base: str, *, detail: bool) -> dict:
+    if not detail:
+        return {"commits": 1, "additions": 0, "deletions": 0, "changed_files": 0}
+    additions, deletions, files = merging.diff_stats(req.repo.git, base, head)
+    commits = len(merging.commits_between(req.repo.git, base, head))
+    return {"commits": commits, "additions": additions, "deletions": deletions, "changed_files": files}
 
 
 def _branch_name(req: Request, value: object, field_name: str) -> str:
@@ -130,8 +163,29 @@ def _branch_name(req: Request, value: object, field_name: str) -> str:
     return branch
 
 
+def custom_validation_error(message: str) -> ApiError:
+    return ApiError(
+        422, "Validation Failed", errors=[{"resource": "PullRequest", "code": "custom", "message": message}]
+    )
+
+
+def pull_already_exists(req: Request, head: str) -> ApiError:
+    return custom_validation_error(f"A pull request already exists for {req.repo.owner}:{head}.")
+
+
+def _open_pull_for_head(req: Request, head: str) -> bool:
+    found = req.store.row(
+        "SELECT 1 FROM pulls JOIN issues ON issues.id = pulls.issue_id "
+        "WHERE issues.repo_id = ? AND issues.state = 'open' AND pulls.head_ref = ?",
+        req.repo.id,
+        head,
+    )
+    return found is not None
+
+
 @route("POST", "/repos/{owner}/{repo}/pulls", permission="write", status=201)
 def create_pull(req: Request, owner: str, repo: str) -> dict:
+    check_actions_may_create_pulls(req)
     data, store, git = req.json(), req.store, req.repo.git
     title = valid_title(data.get("title"), "PullRequest")
     head, base = _branch_name(req, data.get("head"), "head"), _branch_name(req, data.get("base"), "base")
@@ -140,37 +194,21 @@ def create_pull(req: Request, owner: str, repo: str) -> dict:
         raise validation_failed("PullRequest", "head", "invalid")
     if base_sha is None:
         raise validation_failed("PullRequest", "base", "invalid")
+    if not git.share_history(head_sha, base_sha):
+        raise custom_validation_error(f"The {head} branch has no history in common with {base}")
     if git.is_ancestor(head_sha, base_sha):
-        raise ApiError(
-            422,
-            "Validation Failed",
-            errors=[{"resource": "PullRequest", "code": "custom", "message": f"No commits between {base} and {head}"}],
-        )
+        raise custom_validation_error(f"No commits between {base} and {head}")
     with store.tx():
-        open_for_head = store.row(
-            "SELECT 1 FROM pulls JOIN issues ON issues.id = pulls.issue_id "
-            "WHERE issues.repo_id = ? AND issues.state = 'open' AND pulls.head_ref = ?",
-            req.repo.id,
-            head,
-        )
-        if open_for_head:
-            raise ApiError(
-                422,
-                "Validation Failed",
-                errors=[
-                    {
-                        "resource": "PullRequest",
-                        "code": "custom",
-                        "message": f"A pull request already exists for {req.repo.owner}:{head}.",
-                    }
-                ],
-            )
+        if _open_pull_for_head(req, head):
+            raise pull_already_exists(req, head)
         issue_id = insert_issue(req, title, data.get("body"), is_pull=True)
         store.db.execute(
             "INSERT INTO pulls (issue_id, head_ref, head_sha, base_ref, base_sha, draft) VALUES (?, ?, ?, ?, ?, ?)",
             (issue_id, head, head_sha, base, base_sha, int(bool(data.get("draft")))),
         )
-        return pull_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue_id))
+        created = pull_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue_id))
+        webhooks.emit(req, "pull_request", {"action": "opened", "number": created["number"], "pull_request": created})
+        return created
 
 
 @route("GET", "/repos/{owner}/{repo}/pulls")
@@ -183,10 +221,10 @@ def list_pulls(req: Request, owner: str, repo: str) -> Response:
     if state != "all":
         sql.append("AND issues.state = ?")
         params.append(state)
-    if req.arg("head"):
+    if ":" in (req.arg("head") or ""):  # GitHub ignores a head without its `user:` (not a filter then)
         head_owner, _, head = req.arg("head").rpartition(":")
         # GitHub answers an empty list (not an error) for a head in another owner's fork.
-        sql.append("AND pulls.head_ref = ? AND ? IN ('', ?)")
+        sql.append("AND pulls.head_ref = ? AND ? = ?")
         params += [head, head_owner.lower(), req.repo.owner.lower()]
     if req.arg("base"):
         sql.append("AND pulls.base_ref = ?")
@@ -201,7 +239,7 @@ def list_pulls(req: Request, owner: str, repo: str) -> Response:
 
 @route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}")
 def get_pull(req: Request, owner: str, repo: str, pull_number: str) -> dict:
-    return pull_json(req, issue_row(req.store, req.repo, pull_number))
+    return pull_json(req, issue_row(req.store, req.repo, pull_number), detail=True)
 
 
 @route("PATCH", "/repos/{owner}/{repo}/pulls/{pull_number}", permission="write")
@@ -209,19 +247,42 @@ def update_pull(req: Request, owner: str, repo: str, pull_number: str) -> dict:
     data, store = req.json(), req.store
     with store.tx():
         issue = issue_row(store, req.repo, pull_number)
-        pull = pull_row(req, issue)
+        pull, before = pull_row(req, issue), pull_json(req, issue)
         changes = state_change(req, issue, {"state": data["state"]} if "state" in data else {})
         changes.pop("state_reason", None)  # pull requests have no state reason
+        if changes.get("state") == "open":
+            _check_reopen(req, pull)
         if "title" in data:
             changes["title"] = valid_title(data["title"], "PullRequest")
         if "body" in data:
             changes["body"] = data["body"]
+        if changes.get("state") == "closed":  # a closed pull keeps the tips it had
+            store.db.execute(
+                "UPDATE pulls SET head_sha = ?, base_sha = ? WHERE id = ?",
+                (before["head"]["sha"], before["base"]["sha"], pull["id"]),
+            )
         update_columns(store, issue["id"], changes)
+        issue_events.columns_changed(store, issue, req.user.id, changes)
         if "base" in data:
-            base = _branch_name(req, data["base"], "base")
-            base_sha = req.repo.git.resolve(f"refs/heads/{base}")
-            if base_sha is None:
-                raise validation_failed("PullRequest", "base", "invalid")
-            store.db.execute("UPDATE pulls SET base_ref = ?, base_sha = ? WHERE id = ?", (base, base_sha, pull["id"]))
+            _change_base(req, pull, issue, data["base"])
         touch(store, issue["id"])
-        return pull_json(req, store.row("SELECT * FROM issues WHERE id = ?", issue["id"]))
+        return webhooks.changed(req, before, pull_json(req, issue_row(store, req.repo, pull_number)))
+
+
+def _check_reopen(req: Request, pull: sqlite3.Row) -> None:
+    """GitHub reopens a pull only if it was not merged, its head still exists and no other pull is open for it."""
+    merged = req.store.row("SELECT 1 FROM merges WHERE pull_id = ?", pull["id"])
+    if merged or branch_tip(req, pull["head_ref"]) is None:
+        raise validation_failed("PullRequest", "state", "invalid")
+    if _open_pull_for_head(req, pull["head_ref"]):
+        raise pull_already_exists(req, pull["head_ref"])
+
+
+def _change_base(req: Request, pull: sqlite3.Row, issue: sqlite3.Row, value: object) -> None:
+    if issue["state"] != "open":
+        raise custom_validation_error("Cannot change the base branch of a closed pull request.")
+    base = _branch_name(req, value, "base")
+    base_sha = req.repo.git.resolve(f"refs/heads/{base}")
+    if base_sha is None:
+        raise validation_failed("PullRequest", "base", "invalid")
+    req.store.db.execute("UPDATE pulls SET base_ref = ?, base_sha = ? WHERE id = ?", (base, base_sha, pull["id"]))

@@ -1,4 +1,7 @@
-"""Sub-issues: add (by the child's id, not its number), remove, list in order."""
+"""Sub-issues: add (by the child's id, not its number), remove, list in order.
+
+GitHub's limits: 100 sub-issues per parent, eight levels of nesting, and no cycles.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,10 @@ import sqlite3
 from ccc.sandbox.api_issues import issue_json, issue_row
 from ccc.sandbox.paging import paginate
 from ccc.sandbox.routing import ApiError, Request, Response, route, validation_failed
+from ccc.sandbox.store import Store
+
+MAX_SUB_ISSUES = 100
+MAX_LEVELS = 8
 
 
 def _sub_issue(req: Request, data: dict) -> sqlite3.Row:
@@ -31,6 +38,7 @@ def add_sub_issue(req: Request, owner: str, repo: str, issue_number: str) -> dic
         current = store.row("SELECT parent_id FROM sub_issues WHERE child_id = ?", child["id"])
         if current is not None and not data.get("replace_parent"):
             raise validation_failed("Issue", "sub_issue_id", "invalid", message="Sub-issue already has a parent issue")
+        _check_limits(store, parent["id"], child["id"])
         position = store.row(
             "SELECT COALESCE(MAX(position), 0) + 1 AS next FROM sub_issues WHERE parent_id = ?", parent["id"]
         )["next"]
@@ -39,6 +47,38 @@ def add_sub_issue(req: Request, owner: str, repo: str, issue_number: str) -> dic
             (parent["id"], child["id"], position),
         )
         return issue_json(req, parent)
+
+
+def _check_limits(store: Store, parent_id: int, child_id: int) -> None:
+    """422 when the link would make a cycle, a 101st sub-issue or a ninth level."""
+    ancestors = _ancestors(store, parent_id)
+    if child_id in ancestors:
+        raise _refused("An issue cannot be a sub-issue of its own sub-issue")
+    count = store.row("SELECT COUNT(*) AS n FROM sub_issues WHERE parent_id = ?", parent_id)["n"]
+    if count >= MAX_SUB_ISSUES:
+        raise _refused(f"Parent issue cannot have more than {MAX_SUB_ISSUES} sub-issues")
+    if len(ancestors) + 1 + _height(store, child_id) > MAX_LEVELS:
+        raise _refused(f"Sub-issues cannot be nested more than {MAX_LEVELS} levels deep")
+
+
+def _refused(message: str) -> ApiError:
+    return validation_failed("Issue", "sub_issue_id", "invalid", message=message)
+
+
+def _ancestors(store: Store, issue_id: int) -> list[int]:
+    """The issue's parent, grandparent, … (ids), nearest first."""
+    found = []
+    row = store.row("SELECT parent_id FROM sub_issues WHERE child_id = ?", issue_id)
+    while row is not None and row["parent_id"] not in found:
+        found.append(row["parent_id"])
+        row = store.row("SELECT parent_id FROM sub_issues WHERE child_id = ?", row["parent_id"])
+    return found
+
+
+def _height(store: Store, issue_id: int) -> int:
+    """Levels of sub-issues below the issue (0 for none)."""
+    children = [row["child_id"] for row in store.rows("SELECT child_id FROM sub_issues WHERE parent_id = ?", issue_id)]
+    return 1 + max(_height(store, child) for child in children) if children else 0
 
 
 @route("DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/sub_issue", permission="triage")

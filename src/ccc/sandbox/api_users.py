@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from ccc.sandbox.api_repo_settings import REPO_DEFAULTS, booleans, repo_settings, save_settings
 from ccc.sandbox.records import permission_flags
-from ccc.sandbox.routing import ApiError, Request, route
+from ccc.sandbox.routing import ApiError, Request, route, validation_failed
+
+MERGE_METHODS = ("allow_merge_commit", "allow_squash_merge", "allow_rebase_merge")
 
 # The legacy `permission` field of the collaborator-permission answer knows only these four levels.
 LEGACY_PERMISSION = {
@@ -53,8 +56,23 @@ def get_authenticated_user(req: Request) -> dict:
 
 @route("GET", "/repos/{owner}/{repo}")
 def get_repository(req: Request, owner: str, repo: str) -> dict:
+    """The full repository, with the merge settings PATCH /repos/{o}/{r} changes."""
     store = req.store
-    return req.repo.to_json(req.base_url, store.user_by_login(req.repo.owner), store.permission(req.user, req.repo))
+    data = req.repo.to_json(req.base_url, store.user_by_login(req.repo.owner), store.permission(req.user, req.repo))
+    settings = repo_settings(store, req.repo)
+    data.update({name: settings[name] for name in REPO_DEFAULTS})
+    return data
+
+
+@route("PATCH", "/repos/{owner}/{repo}", permission="admin")
+def update_repository(req: Request, owner: str, repo: str) -> dict:
+    """The settings the sandbox keeps (merge methods, delete_branch_on_merge); other fields are ignored."""
+    changes = booleans(req.json(), REPO_DEFAULTS)
+    merged = {**repo_settings(req.store, req.repo), **changes}
+    if not any(merged[name] for name in MERGE_METHODS):
+        raise validation_failed("Repository", "merge_commit_allowed", "invalid")  # one method must stay on
+    save_settings(req.store, req.repo, changes)
+    return get_repository(req, owner, repo)
 
 
 @route("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission")

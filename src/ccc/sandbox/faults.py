@@ -3,8 +3,14 @@
 Kinds: `status` (answer `status`, default 502, without running the handler), `reset` (close the
 connection without an answer), `latency` (wait `ms` first), `secondary_limit` (403 with
 Retry-After), `too_many_requests` (429 with Retry-After), `commit_then_fail` (run the handler and
-keep its write, then answer `status`), `stale_reads` (list endpoints answer from a snapshot of the
-state `seconds` old).
+keep its write, then answer `status`), `stale_reads` (list endpoints answer from the state
+`seconds` old, kept by the consistency model).
+
+Git data kinds, each GitHub's own answer: `empty_tree_unknown` (POST /git/commits with the empty
+tree answers 422 "Tree SHA does not exist", as GitHub may for a repository without that object),
+`ref_contention` (PATCH /git/refs answers 422 "Reference cannot be updated", as when another
+writer holds the ref), `ref_update_failed` (POST /git/refs answers the transient 422 "Reference
+update failed" without creating the ref).
 """
 
 from __future__ import annotations
@@ -12,16 +18,41 @@ from __future__ import annotations
 import random
 import re
 import threading
-import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
 
 from ccc.sandbox.routing import ApiError
 
-KINDS = ("status", "reset", "latency", "secondary_limit", "too_many_requests", "commit_then_fail", "stale_reads")
-# Only stale reads default to reads; every other kind applies to any method unless `methods` says.
-DEFAULT_METHODS = {"stale_reads": ["GET"]}
+KINDS = (
+    "status",
+    "reset",
+    "latency",
+    "secondary_limit",
+    "too_many_requests",
+    "commit_then_fail",
+    "stale_reads",
+    "empty_tree_unknown",
+    "ref_contention",
+    "ref_update_failed",
+)
+# Kinds that belong to one endpoint apply there unless `methods`/`route` say otherwise; other
+# kinds apply to any method and route.
+DEFAULT_METHODS = {
+    "stale_reads": ["GET"],
+    "empty_tree_unknown": ["POST"],
+    "ref_contention": ["PATCH"],
+    "ref_update_failed": ["POST"],
+}
+DEFAULT_ROUTES = {
+    "empty_tree_unknown": "/repos/{owner}/{repo}/git/commits",
+    "ref_contention": "/repos/{owner}/{repo}/git/refs/{ref}",
+    "ref_update_failed": "/repos/{owner}/{repo}/git/refs",
+}
+# Faults answered before the handler runs, with GitHub's words.
+EARLY_ANSWERS = {
+    "ref_contention": (422, "Reference cannot be updated"),
+    "ref_update_failed": (422, "Reference update failed"),
+}
 
 
 @dataclass
@@ -57,6 +88,8 @@ class Rule:
             raise ApiError(422, f"Invalid {raw['kind']!r} rule: {error}") from None
         if rule.methods is None:
             rule.methods = DEFAULT_METHODS.get(rule.kind)
+        if rule.route is None:
+            rule.route = DEFAULT_ROUTES.get(rule.kind)
         return rule
 
     def matches(self, method: str, template: str | None, path: str) -> bool:
@@ -72,19 +105,17 @@ class Rule:
 
 @dataclass
 class Faults:
-    """The active rule set, its seeded random source, and the snapshots stale reads answer from."""
+    """The active rule set and its seeded random source."""
 
     rules: list[Rule] = field(default_factory=list)
     seed: int = 0
     rng: random.Random = field(default_factory=random.Random)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    snapshots: list[tuple[float, Any]] = field(default_factory=list)  # (taken at, Store), oldest first
 
-    def replace(self, rules: list[dict], seed: int, store) -> None:
+    def replace(self, rules: list[dict], seed: int) -> None:
         parsed = [Rule.parse(raw) for raw in rules]
         with self.lock:
             self.rules, self.seed, self.rng = parsed, seed, random.Random(seed)
-            self.snapshots = [(time.time(), store.snapshot())] if self.wants_snapshots() else []
 
     def to_json(self) -> dict:
         with self.lock:
@@ -100,22 +131,7 @@ class Faults:
                     fired.append(rule)
         return fired
 
-    def wants_snapshots(self) -> bool:
-        return any(rule.kind == "stale_reads" for rule in self.rules)
-
-    def record_write(self, store) -> None:
-        """After a write, keep a snapshot so later stale reads can answer from the past."""
-        if not self.wants_snapshots():
-            return
-        snapshot = store.snapshot()
+    def history_seconds(self) -> float:
+        """How far back stale reads look: the state history the consistency model must keep for them."""
         with self.lock:
-            self.snapshots.append((time.time(), snapshot))
-
-    def stale_store(self, seconds: float):
-        """The newest snapshot at least `seconds` old (or the oldest kept); drops ones no longer needed."""
-        cutoff = time.time() - seconds
-        with self.lock:
-            old_enough = [index for index, (taken, _) in enumerate(self.snapshots) if taken <= cutoff]
-            chosen = old_enough[-1] if old_enough else 0
-            del self.snapshots[:chosen]
-            return self.snapshots[0][1] if self.snapshots else None
+            return max((rule.seconds for rule in self.rules if rule.kind == "stale_reads"), default=0.0)

@@ -12,6 +12,7 @@ import re
 import subprocess
 from urllib.parse import urlencode
 
+from ccc.sandbox import webhooks
 from ccc.sandbox.gitrepo import GitRepo, git_env
 from ccc.sandbox.routing import PERMISSIONS, Request, Response
 
@@ -42,7 +43,12 @@ def serve(req: Request, repo, permission: str) -> Response:
     match = _REPO_PATH.match(req.path)
     if match is None:
         return _text(404, "Not Found\n")
-    return _run_backend(req, repo.git, match.group("rest") or "/")
+    pushing = service == RECEIVE_PACK and req.method == "POST"
+    before = dict(repo.git.list_refs()) if pushing else {}
+    response = _run_backend(req, repo.git, match.group("rest") or "/")
+    if pushing:
+        webhooks.pushed(req, repo, before, dict(repo.git.list_refs()))
+    return response
 
 
 def _run_backend(req: Request, git: GitRepo, rest: str) -> Response:

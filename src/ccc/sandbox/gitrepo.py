@@ -24,6 +24,7 @@ INITIAL_IDENTITY = {"name": "ccc sandbox", "email": "sandbox@ccc.invalid"}
 # a loser fails on the compare (the ref moved), not on finding the lock taken.
 REPO_CONFIG = {
     "http.receivepack": "true",
+    "receive.hideRefs": "refs/pull",  # GitHub's pull refs are read-only: a push to them is denied
     "uploadpack.allowAnySHA1InWant": "true",
     "uploadpack.allowFilter": "true",
     "gc.auto": "0",
@@ -187,6 +188,10 @@ class GitRepo:
         """True when `ancestor_sha` is reachable from `descendant_sha` (a commit is its own ancestor)."""
         result = self.run("merge-base", "--is-ancestor", ancestor_sha, descendant_sha, check=False)
         return result.returncode == 0
+
+    def share_history(self, sha: str, other: str) -> bool:
+        """True when the two commits have a common ancestor."""
+        return self.run("merge-base", sha, other, check=False).returncode == 0
 
     # --- refs --------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 READY_TIMEOUT_SECONDS = 60  # generous: CI machines under load start Python slowly
 
@@ -37,10 +37,14 @@ class SandboxProcess:
         *,
         repos: list[str] | None = None,
         tokens: dict[str, str] | None = None,
+        profile: str = "plain",
         extra_args: tuple[str, ...] | list[str] = (),
     ) -> SandboxProcess:
-        """Spawn the server in `data_dir` (created if missing) and wait until it is ready."""
-        args = [arg for repo in repos or () for arg in ("--repo", repo)]
+        """Spawn the server in `data_dir` (created if missing) and wait until it is ready.
+
+        `profile`: "plain" (forgiving) or "realistic" (GitHub's lag, budgets and settings; see the README).
+        """
+        args = ["--profile", profile] + [arg for repo in repos or () for arg in ("--repo", repo)]
         args += [arg for login, permission in (tokens or {}).items() for arg in ("--token", f"{login}:{permission}")]
         sandbox = cls(Path(data_dir), args + list(extra_args))
         sandbox._spawn(port=0)
@@ -133,8 +137,21 @@ class SandboxProcess:
     def reset_stats(self) -> None:
         self.control("POST", "stats/reset")
 
-    def events(self) -> list[dict]:
-        return self.control("GET", "events")
+    def lag(self, seconds: float, *, rate: float = 1.0, seed: int = 0) -> dict:
+        """Let replicas trail the primary by up to `seconds` on a share `rate` of reads (0: always fresh)."""
+        return self.control("POST", "lag", {"lag": seconds, "rate": rate, "seed": seed})
+
+    def events(self, name: str | None = None) -> list[dict]:
+        """Recorded webhook events, oldest first: {id, type, action, repo, payload, time}; `name` keeps one type."""
+        return self.control("GET", "events" + (f"?name={quote(name)}" if name else ""))
+
+    def write_event(self, path: Path, name: str, action: str | None = None) -> dict:
+        """Write the newest `name` event's payload (of `action`, if given) to `path`, as `act -e` reads it."""
+        found = [event for event in self.events(name) if action in (None, event["action"])]
+        if not found:
+            raise SandboxError(f"no {name} event{f' with action {action}' if action else ''} was recorded")
+        Path(path).write_text(json.dumps(found[-1]["payload"], indent=2) + "\n")
+        return found[-1]["payload"]
 
     def create_repo(self, full_name: str) -> dict:
         created = self.control("POST", "repos", {"full_name": full_name})

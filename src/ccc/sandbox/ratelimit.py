@@ -1,8 +1,15 @@
-"""Per-token rate limits: GitHub's hourly primary budget and the per-minute secondary limit on writes."""
+"""Rate limits: GitHub's hourly primary budgets and the secondary limits on content creation.
+
+Users have 5,000 requests an hour each. The Actions token (a Bot) has 1,000 an hour per
+repository, shared by every workflow run using it (budget keys "login@owner/repo"). Content
+creation is further limited per token per minute and per hour; GitHub answers those with 403 or
+429, with or without Retry-After (`vary`: chosen per refusal from a seeded random source).
+"""
 
 from __future__ import annotations
 
 import math
+import random
 import threading
 import time
 from dataclasses import dataclass
@@ -11,6 +18,7 @@ from ccc.sandbox.routing import ApiError
 
 WINDOW_SECONDS = 3600
 SECONDARY_WINDOW_SECONDS = 60
+SECONDARY_HOUR_SECONDS = 3600
 RATE_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
 # Rendered when a token's hourly budget is spent (GitHub's wording; PyGithub keys on its start).
 PRIMARY_MESSAGE = (
@@ -32,14 +40,35 @@ class Window:
 
 
 class RateLimiter:
-    """Budgets per login; `state()` is what the x-ratelimit-* headers and GET /rate_limit show."""
+    """Budgets per key; `state()` is what the x-ratelimit-* headers and GET /rate_limit show."""
 
-    def __init__(self, limit: int, secondary_limit: int, saved: dict | None = None):
+    def __init__(
+        self,
+        limit: int,
+        secondary_limit: int,
+        saved: dict | None = None,
+        *,
+        bot_limit: int | None = None,
+        secondary_per_hour: int = 0,
+        vary: bool = False,
+        seed: int = 0,
+    ):
         self.limit = limit
+        self.bot_limit = bot_limit
         self.secondary_limit = secondary_limit
+        self.secondary_per_hour = secondary_per_hour
+        self.vary = vary
+        self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.windows = {login: Window(**window) for login, window in (saved or {}).items()}
         self.recent_writes: dict[str, list[float]] = {}
+
+    def budget_key(self, login: str, is_bot: bool, repo: str) -> str:
+        """Whose budget a request spends: a Bot's is per repository (when bots have their own limit)."""
+        return f"{login}@{repo}" if is_bot and self.bot_limit is not None else login
+
+    def _limit(self, key: str) -> int:
+        return self.bot_limit if "@" in key and self.bot_limit is not None else self.limit
 
     def _window(self, login: str) -> Window:
         window = self.windows.get(login)
@@ -50,10 +79,11 @@ class RateLimiter:
     def state(self, login: str) -> dict:
         with self.lock:
             window = self._window(login)
+            limit = self._limit(login)
             return {
-                "limit": self.limit,
+                "limit": limit,
                 "used": window.used,
-                "remaining": max(self.limit - window.used, 0),
+                "remaining": max(limit - window.used, 0),
                 "reset": window.reset,
                 "resource": "core",
             }
@@ -62,7 +92,7 @@ class RateLimiter:
         """Take one unit of the hourly budget, or answer 403 when it is spent (check and take are atomic)."""
         with self.lock:
             window = self._window(login)
-            if window.used >= self.limit:
+            if window.used >= self._limit(login):
                 raise ApiError(403, PRIMARY_MESSAGE.format(user_id=user_id, request_id=request_id), docs_url=RATE_DOCS)
             window.used += 1
 
@@ -73,17 +103,33 @@ class RateLimiter:
             window.used = max(window.used - 1, 0)
 
     def check_secondary(self, login: str, request_id: str) -> None:
-        """403 with Retry-After when this write would exceed the per-minute limit; else record it."""
-        if self.secondary_limit <= 0:
+        """Refuse this write when it would exceed the per-minute or per-hour limit; else record it."""
+        if self.secondary_limit <= 0 and self.secondary_per_hour <= 0:
             return
         now = time.time()
         with self.lock:
-            recent = [at for at in self.recent_writes.get(login, []) if at > now - SECONDARY_WINDOW_SECONDS]
+            recent = [at for at in self.recent_writes.get(login, []) if at > now - SECONDARY_HOUR_SECONDS]
             self.recent_writes[login] = recent
-            if len(recent) >= self.secondary_limit:
-                wait = math.ceil(recent[0] + SECONDARY_WINDOW_SECONDS - now)
-                raise secondary_limit_error(request_id, max(wait, 1))
+            wait = self._secondary_wait(recent, now)
+            if wait is not None:
+                raise self._refusal(request_id, wait)
             recent.append(now)
+
+    def _secondary_wait(self, recent: list[float], now: float) -> int | None:
+        """Seconds until the oldest write leaves the full window; None while there is room."""
+        windows = ((self.secondary_limit, SECONDARY_WINDOW_SECONDS), (self.secondary_per_hour, SECONDARY_HOUR_SECONDS))
+        for limit, seconds in windows:
+            inside = [at for at in recent if at > now - seconds]
+            if limit > 0 and len(inside) >= limit:
+                return max(math.ceil(inside[0] + seconds - now), 1)
+        return None
+
+    def _refusal(self, request_id: str, wait: int) -> ApiError:
+        """GitHub's refusal; varied: 403 or 429, and Retry-After only sometimes (call with the lock held)."""
+        if not self.vary:
+            return secondary_limit_error(request_id, wait)
+        status = self.rng.choice((403, 429))
+        return secondary_limit_error(request_id, wait if self.rng.random() < 0.5 else None, status=status)
 
     def used_by_login(self) -> dict[str, int]:
         with self.lock:
@@ -99,10 +145,10 @@ class RateLimiter:
             self.recent_writes.clear()
 
 
-def secondary_limit_error(request_id: str, retry_after: int) -> ApiError:
+def secondary_limit_error(request_id: str, retry_after: int | None, status: int = 403) -> ApiError:
     return ApiError(
-        403,
+        status,
         SECONDARY_MESSAGE.format(request_id=request_id),
         docs_url=RATE_DOCS,
-        headers={"Retry-After": str(retry_after)},
+        headers={} if retry_after is None else {"Retry-After": str(retry_after)},
     )

@@ -55,6 +55,20 @@ def validation_failed(resource: str, field_name: str, code: str = "invalid", **e
     )
 
 
+def forbidden(user: Any) -> ApiError:
+    """GitHub's 403 for a token that lacks a permission (integration tokens word it differently)."""
+    if user.type == "Bot":
+        return ApiError(403, "Resource not accessible by integration")
+    return ApiError(403, "Resource not accessible by personal access token")
+
+
+def too_long(resource: str, field_name: str, value: object, maximum: int) -> None:
+    """GitHub's 422 for a text over its length cap, e.g. "body is too long (maximum is 65536 characters)"."""
+    if isinstance(value, str) and len(value) > maximum:
+        message = f"{field_name} is too long (maximum is {maximum} characters)"
+        raise validation_failed(resource, field_name, "custom", message=message)
+
+
 @dataclass
 class Response:
     status: int = 200
@@ -171,10 +185,17 @@ def route(
 
 
 def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-    """The route for a method and path with its parameters; raises 405-like 404 as GitHub does."""
+    """The route for a method and path with its parameters; None when there is none.
+
+    Of several matching templates the most literal wins (/issues/events over /issues/{issue_number}).
+    """
+    found = []
     for candidate in ROUTES:
         if candidate.method == method:
             m = candidate.pattern.match(path)
             if m:
-                return candidate, m.groupdict()
-    return None
+                found.append((candidate.template.count("{"), candidate, m.groupdict()))
+    if not found:
+        return None
+    _, best, params = min(found, key=lambda item: item[0])
+    return best, params

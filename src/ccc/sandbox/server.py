@@ -21,28 +21,51 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ccc.sandbox import (
+    api_actions,
     api_comments,
     api_events,
     api_git,
+    api_issue_events,
     api_issues,
     api_labels,
+    api_merges,
     api_pulls,
+    api_repo_settings,
+    api_reviews,
     api_sub_issues,
     api_users,
     githttp,
+    html,
+    merging,
 )
+from ccc.sandbox.consistency import Consistency
 from ccc.sandbox.controls import handle_control
-from ccc.sandbox.faults import Faults, Rule
+from ccc.sandbox.faults import EARLY_ANSWERS, Faults, Rule
+from ccc.sandbox.profiles import PROFILES, Profile
 from ccc.sandbox.ratelimit import RateLimiter, secondary_limit_error
 from ccc.sandbox.records import User
-from ccc.sandbox.routing import PERMISSIONS, ApiError, Request, Response, Route, match
+from ccc.sandbox.routing import PERMISSIONS, ApiError, Request, Response, Route, forbidden, match
 from ccc.sandbox.stats import Stats
 from ccc.sandbox.store import SEED_USERS, Store
 
 logger = logging.getLogger(__name__)
 
 # Route modules register their handlers when imported.
-ROUTE_MODULES = (api_users, api_labels, api_issues, api_sub_issues, api_comments, api_pulls, api_events, api_git)
+ROUTE_MODULES = (
+    api_users,
+    api_labels,
+    api_issues,
+    api_issue_events,
+    api_sub_issues,
+    api_comments,
+    api_pulls,
+    api_events,
+    api_git,
+    api_repo_settings,
+    api_merges,
+    api_reviews,
+    api_actions,
+)
 
 API_PREFIX = "/api/v3"
 CONTROL_PREFIX = "/_sandbox"
@@ -57,8 +80,9 @@ class Settings:
     data_dir: Path
     repos: tuple[str, ...] = ()
     tokens: dict[str, str] = field(default_factory=dict)  # login → permission, on top of the seeded users
-    rate_limit: int = 5000  # per token per hour
-    secondary_limit: int = 0  # content-creating requests per token per minute; 0 = off
+    profile: Profile = PROFILES["plain"]
+    rate_limit: int = 5000  # per user token per hour
+    secondary_limit: int | None = None  # content-creating requests per token per minute; None: the profile's
     host: str = "127.0.0.1"
     port: int = 0
 
@@ -69,10 +93,21 @@ class Sandbox:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.store = Store(settings.data_dir)
+        self.store.actions_create_pulls_default = settings.profile.actions_create_pulls
         self.stats = Stats(self.store.get_json("stats"))
-        self.limits = RateLimiter(settings.rate_limit, settings.secondary_limit, self.store.get_json("rate_limit"))
+        profile = settings.profile
+        self.limits = RateLimiter(
+            settings.rate_limit,
+            profile.secondary_per_minute if settings.secondary_limit is None else settings.secondary_limit,
+            self.store.get_json("rate_limit"),
+            bot_limit=profile.bot_rate_limit,
+            secondary_per_hour=profile.secondary_per_hour,
+            vary=profile.name == "realistic",
+        )
         self.faults = Faults()
         self.seed()
+        self.consistency = Consistency()
+        self.consistency.configure(settings.profile.lag, 0, self.store)
 
     # -- state ----------------------------------------------------------------------------------
 
@@ -83,7 +118,7 @@ class Sandbox:
         for login, permission in self.settings.tokens.items():
             kind = "Bot" if login.endswith("[bot]") else "User"
             self.store.ensure_user(login, type=kind, permission=permission)
-        for full_name in self.settings.repos or (DEFAULT_REPO,):
+        for full_name in self.settings_repos():
             self.store.create_repo(full_name)
 
     def reset(self) -> None:
@@ -91,8 +126,10 @@ class Sandbox:
         self.store.reset()
         self.stats.reset()
         self.limits.reset()
-        self.faults.replace([], 0, self.store)
+        self.faults.replace([], 0)
+        merging.forget()
         self.seed()
+        self.consistency.configure(self.settings.profile.lag, 0, self.store)
         self.save()
 
     def save(self) -> None:
@@ -132,7 +169,7 @@ class Sandbox:
             response = error_response(ApiError(500, "Server Error"))
         if response is not DROP:  # a dropped connection has no headers to carry
             if req.user is not None:
-                response.headers.update(rate_headers(self.limits.state(req.user.login)))
+                response.headers.update(rate_headers(self.limits.state(req.context["budget"])))
             response.headers["x-github-request-id"] = req.context["request_id"]
         route_key = f"{req.method} {route.template if route else '(unknown)'}"
         self.stats.count(route_key, req.user.login if req.user else None, response.status, bool(route and route.write))
@@ -149,27 +186,39 @@ class Sandbox:
         req.user = self.authenticate(req, route)
         if req.user is None:
             return self._run(req, route, params, fired)
+        login, budget = req.user.login, self._budget(req.user, params)
+        req.context["budget"] = budget
         if route.template == "/rate_limit":
-            req.context["rate_limit"] = self.limits.state(req.user.login)
+            req.context["rate_limit"] = self.limits.state(budget)
             return self._run(req, route, params, fired)
-        login = req.user.login
         if route.write:
             self.limits.check_secondary(login, req.context["request_id"])
-        self.limits.spend(req.user.id, login, req.context["request_id"])
+        self.limits.spend(req.user.id, budget, req.context["request_id"])
         try:
             response = self._run(req, route, params, fired)
         except ApiError:
             self.stats.charged(login)
             raise
         if response.status == HTTPStatus.NOT_MODIFIED:
-            self.limits.refund(login)
+            self.limits.refund(budget)
         else:
             self.stats.charged(login)
         return response
 
+    def _budget(self, user: User, params: dict) -> str:
+        """The budget a request spends; the Actions token's belongs to its repository (the first when none is named)."""
+        repo = f"{params['owner']}/{params['repo']}" if "repo" in params else self.settings_repos()[0]
+        return self.limits.budget_key(user.login, user.type == "Bot", repo)
+
+    def settings_repos(self) -> tuple[str, ...]:
+        return self.settings.repos or (DEFAULT_REPO,)
+
     def _early_fault(self, fired: list[Rule], req: Request) -> Response | None:
-        """Faults that answer before the handler runs (or delay it)."""
+        """Faults that answer before the handler runs (or delay it); handlers see the others' kinds."""
+        req.context["faults"] = {rule.kind for rule in fired}
         for rule in fired:
+            if rule.kind in EARLY_ANSWERS:
+                return error_response(ApiError(*EARLY_ANSWERS[rule.kind]))
             if rule.kind == "latency":
                 time.sleep(rule.ms / 1000)
             elif rule.kind == "reset":
@@ -202,10 +251,9 @@ class Sandbox:
         stale = [rule for rule in fired if rule.kind == "stale_reads" and req.method == "GET"]
         response = self._stale_list(req, route, params, stale[0]) if stale else None
         if response is None:
-            req.store = self.store
-            response = self._call(req, route, params)
+            response = self._call(self._replica(req, route), route, params)
         if route.write and response.status < 400:
-            self.faults.record_write(self.store)
+            self._written(req, route, response)
         for rule in fired:
             if rule.kind == "commit_then_fail":
                 raise ApiError(rule.status, HTTPStatus(rule.status).phrase)
@@ -217,15 +265,33 @@ class Sandbox:
         result = route.handler(req, **params)
         return result if isinstance(result, Response) else Response(route.status, result)
 
+    def _replica(self, req: Request, route: Route) -> Request:
+        """Point a read at the replica that answers it: the primary, or one up to `lag` seconds behind."""
+        delay = self.consistency.replica_delay(route.template) if req.method == "GET" and req.repo else 0.0
+        moment = self.consistency.as_of(delay) if delay else None
+        replica_repo = self.consistency.replica_repo(moment, req.repo) if moment else None
+        if replica_repo is not None:
+            req.store, req.repo = moment.store, replica_repo
+        return req
+
+    def _written(self, req: Request, route: Route, response: Response) -> None:
+        """Tell the replicas' history about a successful write."""
+        if route.template == "/repos/{owner}/{repo}/git/commits":
+            self.consistency.commit_born(response.body["sha"])
+        self.consistency.record(self.store, [req.repo] if req.repo else [])
+
     def _stale_list(self, req: Request, route: Route, params: dict, rule: Rule) -> Response | None:
-        """The answer from a snapshot `rule.seconds` old, if it is a list (single objects stay fresh)."""
-        req.store = self.faults.stale_store(rule.seconds)
-        if req.store is None:
+        """The answer from the state `rule.seconds` old, if it is a list (single objects stay fresh)."""
+        moment = self.consistency.as_of(rule.seconds)
+        if moment is None:
             return None
+        req.store = moment.store
         try:
             response = self._call(req, route, params)
         except ApiError:
             return None  # e.g. the snapshot predates the issue: answer from the live state instead
+        finally:
+            req.store = self.store
         return response if isinstance(response.body, list) else None
 
     def authorize(self, user: User | None, owner: str, name: str, needed: str):
@@ -235,7 +301,7 @@ class Sandbox:
         if repo is None or level == "none":
             raise ApiError(404, "Not Found")
         if PERMISSIONS.index(level) < PERMISSIONS.index(needed):
-            raise ApiError(403, forbidden_message(user))
+            raise forbidden(user)
         return repo
 
     # -- git smart HTTP -------------------------------------------------------------------------
@@ -252,7 +318,10 @@ class Sandbox:
         repo = self.store.repo(owner, name)
         if repo is None:
             return Response(404, b"Repository not found.\n", {"Content-Type": "text/plain"})
-        return githttp.serve(req, repo, self.store.permission(user, repo))
+        response = githttp.serve(req, repo, self.store.permission(user, repo))
+        if req.method == "POST" and githttp.service_of(req) == githttp.RECEIVE_PACK:
+            self.consistency.record(self.store, [repo])  # a push moves refs: replicas see it later
+        return response
 
 
 # -- helpers for answers ----------------------------------------------------------------------------
@@ -260,13 +329,6 @@ class Sandbox:
 
 def error_response(error: ApiError) -> Response:
     return Response(error.status, error.body(), dict(error.headers))
-
-
-def forbidden_message(user: User) -> str:
-    """GitHub's 403 text for a token that lacks a permission (integration tokens word it differently)."""
-    if user.type == "Bot":
-        return "Resource not accessible by integration"
-    return "Resource not accessible by personal access token"
 
 
 def rate_headers(state: dict) -> dict[str, str]:
@@ -365,6 +427,8 @@ class Handler(BaseHTTPRequestHandler):
         if git:
             req = Request(self.command, path, query, headers, body, root)
             return sandbox.handle_git(req, git.group("owner"), git.group("name"))
+        if self.command == "GET" and (page := html.page(sandbox.store, path)) is not None:
+            return page  # the browser view of the html_url addresses
         return error_response(ApiError(404, "Not Found"))
 
     def read_body(self) -> bytes:

@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS labels (
     color TEXT NOT NULL, description TEXT, is_default INTEGER NOT NULL DEFAULT 0,
     UNIQUE (repo_id, name));
 CREATE TABLE IF NOT EXISTS issues (
-    id INTEGER PRIMARY KEY, repo_id INTEGER NOT NULL, number INTEGER NOT NULL, title TEXT NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, repo_id INTEGER NOT NULL, number INTEGER NOT NULL, title TEXT NOT NULL,
     body TEXT, state TEXT NOT NULL DEFAULT 'open', state_reason TEXT, user_id INTEGER NOT NULL,
     closed_by_id INTEGER, is_pull INTEGER NOT NULL DEFAULT 0, comments INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL, updated_at TEXT NOT NULL, closed_at TEXT, UNIQUE (repo_id, number));
@@ -38,10 +38,10 @@ CREATE TABLE IF NOT EXISTS issue_labels (
 CREATE TABLE IF NOT EXISTS issue_assignees (
     issue_id INTEGER NOT NULL, user_id INTEGER NOT NULL, PRIMARY KEY (issue_id, user_id));
 CREATE TABLE IF NOT EXISTS comments (
-    id INTEGER PRIMARY KEY, issue_id INTEGER NOT NULL, user_id INTEGER NOT NULL, body TEXT NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, issue_id INTEGER NOT NULL, user_id INTEGER NOT NULL, body TEXT NOT NULL,
     created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pulls (
-    id INTEGER PRIMARY KEY, issue_id INTEGER NOT NULL UNIQUE, head_ref TEXT NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, issue_id INTEGER NOT NULL UNIQUE, head_ref TEXT NOT NULL,
     head_sha TEXT NOT NULL, base_ref TEXT NOT NULL, base_sha TEXT NOT NULL,
     draft INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS sub_issues (
@@ -49,7 +49,19 @@ CREATE TABLE IF NOT EXISTS sub_issues (
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY, repo_id INTEGER NOT NULL, type TEXT NOT NULL, payload TEXT NOT NULL,
     created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS issue_events (
+    id INTEGER PRIMARY KEY, repo_id INTEGER NOT NULL, issue_id INTEGER NOT NULL, event TEXT NOT NULL,
+    actor_id INTEGER NOT NULL, commit_id TEXT, details TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS merges (
+    pull_id INTEGER PRIMARY KEY, sha TEXT NOT NULL, user_id INTEGER NOT NULL, merged_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY, pull_id INTEGER NOT NULL, user_id INTEGER NOT NULL, state TEXT NOT NULL,
+    body TEXT NOT NULL, commit_id TEXT NOT NULL, submitted_at TEXT);
+CREATE TABLE IF NOT EXISTS review_comments (
+    id INTEGER PRIMARY KEY, review_id INTEGER NOT NULL, pull_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
+    path TEXT NOT NULL, line INTEGER NOT NULL, side TEXT NOT NULL, body TEXT NOT NULL, commit_id TEXT NOT NULL,
+    diff_hunk TEXT NOT NULL, position INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 """
 
 # Tables emptied by a reset; users (and so tokens) survive it.
@@ -63,8 +75,16 @@ RESET_TABLES = (
     "pulls",
     "sub_issues",
     "events",
+    "issue_events",
     "kv",
+    "merges",
+    "reviews",
+    "review_comments",
 )
+
+# Where ids start, as large as GitHub's and in separate ranges, so an id is never mistaken for a
+# number (an issue's id for its number, or a pull request's id for its issue's).
+FIRST_IDS = {"issues": 3_100_000_001, "pulls": 2_700_000_001, "comments": 3_400_000_001}
 
 # Seeded on every start: login → (type, permission).
 SEED_USERS = {
@@ -93,6 +113,9 @@ DEFAULT_LABELS = (
 class Store:
     """The sandbox database in DATA/sandbox.db plus the bare repositories under DATA/git."""
 
+    # New repositories' "Allow GitHub Actions to create and approve pull requests" (the profile sets it).
+    actions_create_pulls_default = True
+
     def __init__(self, data_dir: Path, db: sqlite3.Connection | None = None):
         self.data_dir = data_dir
         self.lock = threading.RLock()
@@ -102,6 +125,12 @@ class Store:
             db = sqlite3.connect(data_dir / "sandbox.db", check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            for table, first in FIRST_IDS.items():
+                db.execute(
+                    "INSERT INTO sqlite_sequence (name, seq) SELECT ?, ? "
+                    "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)",
+                    (table, first - 1, table),
+                )
         db.row_factory = sqlite3.Row
         self.db = db
 
@@ -139,7 +168,9 @@ class Store:
         copy = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         with self.lock:
             self.db.backup(copy)
-        return Store(self.data_dir, copy)
+        snapshot = Store(self.data_dir, copy)
+        snapshot.actions_create_pulls_default = self.actions_create_pulls_default
+        return snapshot
 
     def close(self) -> None:
         with self.lock:

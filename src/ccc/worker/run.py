@@ -139,19 +139,20 @@ class Worker:
     def poll(self) -> TaskResult | None:
         """Take one task, with a fresh listing: a ready issue, else an in-progress one whose lease ran out."""
         ready, held = self.queue.split(self.queue.listing())
+        log.debug("poll: %d ready, %d in progress", len(ready), len(held))
         self.others_at_work = bool(held)
         deps: dict[int, bool] = {}
         for issue in _skipping_ahead(ready):
             if self.queue.dependencies_done(issue, deps):
                 claim = self._claim(issue)
                 if claim:
-                    return self.work_on(issue, claim)
+                    return _logged(self.work_on(issue, claim))
         for issue in held:
             if self._lease_may_have_run_out(issue):
                 claim = self._claim(issue)
                 if claim:
                     log.info("#%d: took over an expired lease", issue.number)
-                    return self.work_on(issue, claim)
+                    return _logged(self.work_on(issue, claim))
         return None
 
     def _lease_may_have_run_out(self, issue: Issue) -> bool:
@@ -355,6 +356,16 @@ class Worker:
             heartbeat.stop()
         except LeaseLost:
             pass
+
+
+def _logged(result: TaskResult) -> TaskResult:
+    """One line per outcome of a task, for the log of a --loop worker (lost leases log their own)."""
+    if result.status is Status.DELIVERED:
+        log.info("#%d: delivered %s (attempt %d)", result.issue, result.pr_url or f"PR #{result.pr}", result.attempt)
+    elif result.status is Status.FAILED:
+        outcome = "failed for good" if result.final else "released for a retry"
+        log.warning("#%d: %s (attempt %d): %s", result.issue, outcome, result.attempt, result.reason)
+    return result
 
 
 def _skipping_ahead(candidates: list[Issue]) -> Iterator[Issue]:
