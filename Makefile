@@ -8,10 +8,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint unit venv lock clean
 
+# --compile-bytecode: with PYTHONDONTWRITEBYTECODE set, nothing else ever writes the .pyc files, and every
+# `ccc` process would compile PyGithub from source again (half of a worker's cold start).
 $(STAMP): requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv
-	$(BIN)/uv pip install -q --python $(BIN)/python --require-hashes -r requirements-dev.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --require-hashes --compile-bytecode -r requirements-dev.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
@@ -56,6 +58,13 @@ $(MERMAID_STAMP): tools/mermaid/package.json tools/mermaid/package-lock.json
 	cd $(MERMAID_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The wall-clock shim the skew tests start workers with (tools/clockshift/clockshift.c).
+CLOCKSHIFT := build/clockshift.so
+
+$(CLOCKSHIFT): tools/clockshift/clockshift.c
+	mkdir -p build
+	gcc -shared -fPIC -O2 -Wall -o $@ $< -ldl
+
 # octokit's JSON schemas of webhook payloads, pinned in tools/webhooks-schemas/, so the sandbox tests check
 # the events it records against a published description of what GitHub sends.
 WEBHOOK_SCHEMAS_DIR := .cache/webhooks-schemas
@@ -70,7 +79,7 @@ $(WEBHOOK_SCHEMAS_STAMP): tools/webhooks-schemas/package.json tools/webhooks-sch
 .PHONY: webhook-schemas
 webhook-schemas: $(WEBHOOK_SCHEMAS_STAMP)
 
-unit: $(STAMP) claude-cli $(MERMAID_STAMP) $(WEBHOOK_SCHEMAS_STAMP) chromium
+unit: $(STAMP) claude-cli $(MERMAID_STAMP) $(WEBHOOK_SCHEMAS_STAMP) chromium bubblewrap $(CLOCKSHIFT)
 	CCC_MERMAID_DIR=$(CURDIR)/$(MERMAID_DIR) CCC_WEBHOOK_SCHEMAS_DIR=$(CURDIR)/$(WEBHOOK_SCHEMAS_DIR) \
 		$(BIN)/pytest -n auto -q
 
@@ -97,6 +106,21 @@ $(CLAUDE_STAMP): tools/claude/package.json tools/claude/package-lock.json
 	cd $(CLAUDE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	$(CLAUDE_DIR)/node_modules/.bin/claude --version
 	touch $@
+
+# bubblewrap confines the agent (docs/security.md); the isolation tests need it and never skip. Installed
+# here when we are root with apt; otherwise the command to run is printed and the build stops.
+.PHONY: bubblewrap
+bubblewrap:
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y -q bubblewrap || { apt-get update -q && apt-get install -y -q bubblewrap; }; \
+	  else \
+	    echo "bubblewrap is missing: run \`sudo apt-get install -y bubblewrap\` (the isolation tests need it)" >&2; \
+	    exit 1; \
+	  fi; }
+	@bwrap --ro-bind / / --unshare-all --die-with-parent --proc /proc --dev /dev true || { \
+	  echo "bubblewrap cannot create namespaces here: allow unprivileged user namespaces (docs/security.md)" >&2; \
+	  exit 1; }
 
 # Re-pin after editing requirements*.in.
 lock: $(STAMP)

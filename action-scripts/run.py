@@ -60,6 +60,11 @@ WORKER_OPTIONS = (
     Option("base-branch", "--base-branch"),
     Option("draft", "--draft", switch=True),
     Option("pass-env", "--pass-env"),
+    Option("isolation", "--isolation"),
+    Option("network", "--network"),
+    Option("allow-domains", "--allow-domains"),
+    Option("read-only-paths", "--read-only-paths"),
+    Option("allow-workflow-changes", "--allow-workflow-changes", switch=True),
     Option("checkout", "--checkout"),
 )
 MANIFEST_OPTIONS = (Option("root", "--root"), Option("manifest", "--manifest", repeat=True))

@@ -43,7 +43,8 @@ venv="${cache_root}/${version}-${py_version}-$(content_hash)"
 install_requirements() {
   if command -v uv >/dev/null; then
     UV_PYTHON_DOWNLOADS=never uv venv --quiet --python "${PYTHON}" "$1"
-    uv pip install --quiet --python "$1/bin/python" --require-hashes -r "${ROOT}/requirements.lock"
+    # Bytecode now, once: a runner with PYTHONDONTWRITEBYTECODE would otherwise compile PyGithub on every poll.
+    uv pip install --quiet --python "$1/bin/python" --require-hashes --compile-bytecode -r "${ROOT}/requirements.lock"
   else
     "${PYTHON}" -m venv "$1"
     "$1/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes -r "${ROOT}/requirements.lock"
@@ -57,6 +58,7 @@ build_venv() {
   # ccc is pure Python: copying the package needs no build backend, so nothing unpinned is installed.
   site_packages="$("${partial}/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
   cp -R "${ROOT}/src/ccc" "${site_packages}/ccc"
+  "${partial}/bin/python" -m compileall -q "${site_packages}/ccc"
   "${partial}/bin/python" -m ccc --version
   # Built beside its final place, then renamed there in one step: a job running at the same time on this
   # machine never sees a half-built venv. If another job got there first, keep its venv and drop ours.

@@ -2,8 +2,10 @@
 
 The parts are the scripts beside this one (each also runs alone): bench_worker (idle polls, task
 lifecycle), bench_manager (sync and summarize over 1,000 tasks), bench_contention (N workers over one
-label, and the naive labels-only baseline), bench_coldstart. Heartbeats and the derived capacity are
-computed here. Benchmarks are not tests: nothing here asserts a time.
+label in real processes and in simulated time, and the naive labels-only baseline), bench_budget (idle
+cron polls with the listing cache, a large label's poll after one change, a first sync under the hourly
+cap), bench_coldstart. Heartbeats and the derived capacity are computed here. Benchmarks are not tests:
+nothing here asserts a time.
 
     .venv/bin/python scripts/bench.py [--contention-tasks 100] [--workers 4,16,32] [--out .]
 """
@@ -19,6 +21,7 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import bench_budget
 import bench_coldstart
 import bench_contention
 import bench_manager
@@ -143,6 +146,10 @@ def markdown(results: dict, contention_tasks: int) -> str:
         bench_contention.table(results["contention"]),
         "",
         f"Each task's agent sleeps {bench_contention.TASK_SECONDS:g} s; ideal = tasks × task time ÷ workers.",
+        "Simulated-time rows run the same protocol (listing, claim refs, labels, completion) on the sandbox in",
+        f"virtual time ({bench_contention.REQUEST_SECONDS:g} s a request): workers free at the same instant share",
+        "one listing. Their makespan does not depend on this machine's load; `spread` is the rendezvous order,",
+        "`oldest first` the convoy it replaces.",
         "ccc workers are separate `ccc worker run --loop` processes sharing one token (each task also clones,",
         "commits, pushes and opens a PR); the baseline is the original design's labels-only",
         "protocol (list → add in-progress → comment, no lock) in threads. A double claim is an issue that more",
@@ -159,6 +166,7 @@ def markdown(results: dict, contention_tasks: int) -> str:
             "minutes;",
             "`scripts/bench.py --contention-tasks 400` runs the full size.",
         ]
+    lines += budget_markdown(results["budget"])
     cold = results["cold_start"]
     lines += [
         "",
@@ -190,19 +198,48 @@ def markdown(results: dict, contention_tasks: int) -> str:
     return "\n".join(lines)
 
 
+def budget_markdown(budget: dict) -> list[str]:
+    cron, label, capped = budget["idle_cron"], budget["large_label"], budget["capped_sync"]
+    return [
+        "",
+        "## GitHub's budgets",
+        "",
+        "| Scenario | Figure |",
+        "|---|---:|",
+        f"| charged units per idle `--once` poll, {cron['runs']} scheduled runs with the listing cache | "
+        f"{', '.join(map(str, cron['charged_per_run']))} |",
+        f"| requests to list a {label['issues']:,}-issue label in full | {label['full_listing_requests']} |",
+        f"| requests per poll of that label after 1 issue changed | {label['requests_after_one_change']} |",
+        f"| {capped['tasks']:,}-task first sync under 500 writes/hour: runs (resumptions) | "
+        f"{capped['runs']} ({capped['resumptions']}) |",
+        f"| that sync: issues created per run | {', '.join(map(str, capped['created_per_run']))} |",
+        f"| that sync: requests, all runs | {capped['requests']:,} |",
+        f"| that sync: hours from first run to done (simulated clock) | {capped['virtual_hours']:g} |",
+        "",
+        "Each run of the capped sync starts when the previous one said it could continue; earlier runs'",
+        "creations in the last hour count against the next run's share (read from the issues' creation times).",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contention-tasks", type=int, default=100)
     parser.add_argument("--workers", default="4,16,32", help="comma-separated worker counts")
     parser.add_argument("--manager-tasks", type=int, default=1000)
     parser.add_argument("--cold-start-runs", type=int, default=7)
+    parser.add_argument("--label-issues", type=int, default=3400)
+    parser.add_argument("--real-workers", help="worker counts also run as real processes (default: all of --workers)")
     parser.add_argument("--out", type=Path, default=ROOT, help="directory for BENCHMARKS.md and benchmarks.json")
     args = parser.parse_args()
     results = {"machine": machine(), "worker": worker_budget()}
     results["capacity"] = capacity(results["worker"])
     results["manager_tasks"], results["manager"] = args.manager_tasks, bench_manager.run(args.manager_tasks)
     results["cold_start"] = bench_coldstart.run(args.cold_start_runs)
-    results["contention"] = bench_contention.run(args.contention_tasks, [int(n) for n in args.workers.split(",")])
+    results["budget"] = bench_budget.run(args.label_issues, args.manager_tasks)
+    real = [int(n) for n in (args.real_workers or args.workers).split(",")]
+    results["contention"] = bench_contention.run(
+        args.contention_tasks, [int(n) for n in args.workers.split(",")], real_workers=real
+    )
     (args.out / "benchmarks.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "BENCHMARKS.md").write_text(markdown(results, args.contention_tasks))
     print((args.out / "BENCHMARKS.md").read_text())

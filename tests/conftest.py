@@ -1,4 +1,9 @@
-"""Shared fixtures: a fresh sandbox per test, a PyGithub client on it, and GitHub's response schemas."""
+"""Shared fixtures and client builders: one sandbox per module reset before each test, unpaced clients on it,
+and GitHub's response schemas.
+
+Every test client here is unpaced: PyGithub sleeps 0.25 s before each request and 1 s before each write by
+default, which made the suite wait minutes for nothing.
+"""
 
 from __future__ import annotations
 
@@ -15,19 +20,73 @@ from dataclasses import dataclass
 import pytest
 from github import Auth, Github
 
+from ccc.client import RepoClient, RetryPolicy
 from ccc.sandbox.process import SandboxProcess
 
+REPOS = ["acme/widgets"]
+# Manager settings that neither pace writes nor stop at GitHub's hourly cap (tests of it set their own).
+UNPACED = {"max_writes_per_minute": 0, "max_writes_per_hour": 0}
 
-@pytest.fixture
-def sandbox(tmp_path):
-    """A running sandbox with the repository acme/widgets and the seeded users; stopped afterwards."""
-    with SandboxProcess.start(tmp_path / "sandbox", repos=["acme/widgets"]) as running:
+
+@pytest.fixture(autouse=True)
+def _private_caches(monkeypatch, tmp_path_factory):
+    """Workers started by tests keep their listing caches in a temporary directory, never in ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
+    monkeypatch.delenv("RUNNER_TOOL_CACHE", raising=False)
+
+
+@pytest.fixture(scope="module")
+def module_sandbox(tmp_path_factory):
+    """One sandbox process per test module (starting one costs ~0.5 s); `sandbox` resets it per test."""
+    with SandboxProcess.start(tmp_path_factory.mktemp("sandbox"), repos=REPOS, profile="realistic-no-lag") as running:
         yield running
 
 
+@pytest.fixture
+def unlimited_sandbox(tmp_path):
+    """A sandbox of its own without GitHub's secondary limits (plain profile), for tests that create
+    hundreds of issues in seconds and are about something else (at 80 creates a minute, GitHub would
+    make them wait for many minutes)."""
+    with SandboxProcess.start(tmp_path / "unlimited", repos=REPOS, profile="plain") as running:
+        yield running
+
+
+@pytest.fixture
+def sandbox(module_sandbox):
+    """A running sandbox with the repository acme/widgets and the seeded users, freshly reset.
+
+    A test that stops the process gets a new one for the next test; a test that needs its own process
+    (other start arguments, a restart under load) starts one with `SandboxProcess.start` itself.
+    """
+    if module_sandbox.proc is None or module_sandbox.proc.poll() is not None:
+        module_sandbox.stop()
+        module_sandbox._spawn(port=0)
+    module_sandbox.reset()
+    module_sandbox.info["repos"] = list(REPOS)
+    return module_sandbox
+
+
 def github_client(sandbox: SandboxProcess, login: str = "maintainer") -> Github:
-    """Plain PyGithub on the sandbox, without retries so every answer is seen as it is."""
-    return Github(base_url=sandbox.api_url, auth=Auth.Token(sandbox.token(login)), retry=None)
+    """Plain PyGithub on the sandbox, unpaced and without retries so every answer is seen as it is."""
+    return Github(
+        base_url=sandbox.api_url,
+        auth=Auth.Token(sandbox.token(login)),
+        retry=None,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+    )
+
+
+def repo_client(sandbox: SandboxProcess, login: str = "maintainer", **overrides) -> RepoClient:
+    """ccc's client layer on the sandbox: unpaced, with no waits between retries unless `sleep` is given."""
+    values = {
+        "policy": RetryPolicy(backoff_seconds=0.01),
+        "sleep": lambda _seconds: None,
+        "seconds_between_requests": 0,
+        "seconds_between_writes": 0,
+        **overrides,
+    }
+    return RepoClient(token=sandbox.token(login), repo=sandbox.repo, api_url=sandbox.api_url, **values)
 
 
 @pytest.fixture

@@ -135,7 +135,9 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
-            fake.requests.append({"method": "POST", "path": self.path, "body": body})
+            fake.requests.append(
+                {"method": "POST", "path": self.path, "body": body, "api_key": self.headers.get("x-api-key")}
+            )
             if not self.path.startswith("/v1/messages") or "count_tokens" in self.path:
                 self._send_json(404, {"type": "error", "error": {"type": "not_found_error", "message": self.path}})
                 return

@@ -20,7 +20,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from github import Auth, Github
+
+from conftest import github_client
 
 ROOT = Path(__file__).resolve().parents[1]
 ACT = Path(sys.executable).with_name("act")
@@ -164,7 +165,7 @@ def summaries(log: list[dict]) -> str:
 
 
 def issues(sandbox) -> dict[str, object]:
-    client = Github(base_url=sandbox.api_url, auth=Auth.Token(sandbox.token("maintainer")))
+    client = github_client(sandbox)
     return {issue.title: issue for issue in client.get_repo(sandbox.repo).get_issues(state="all")}
 
 
@@ -238,7 +239,7 @@ def test_the_wake_up_has_cc01_deliver_its_task_and_the_scheduled_summary_counts_
     assert {label.name for label in task.labels} >= {"completed", "ready-for-review"}
     assert "in-progress" not in {label.name for label in task.labels}
     assert not {"in-progress", "completed"} & {label.name for label in other.labels}
-    pulls = list(Github(base_url=sandbox.api_url, auth=Auth.Token(sandbox.token())).get_repo(sandbox.repo).get_pulls())
+    pulls = list(github_client(sandbox).get_repo(sandbox.repo).get_pulls())
     assert len(pulls) == 1 and pulls[0].head.ref.startswith(f"ccc/{task.number}-")
     assert f"Closes #{task.number}" in pulls[0].body
     step_outputs = outputs(log)

@@ -351,6 +351,27 @@ def test_worker_reports_a_claude_code_limit_as_a_failed_attempt_with_the_reason(
     assert "cc01" in labels_of(repo, number) and "in-progress" not in labels_of(repo, number)
 
 
+def test_the_isolated_preset_reaches_the_model_through_the_worker_proxy_and_never_holds_the_key(
+    sandbox, claude_cli: str, tmp_path: Path
+) -> None:
+    repo = worker_github(sandbox).get_repo(sandbox.repo)
+    number = repo.create_issue(title="Add a greeting", body="Write hello.txt", labels=["cc01"]).number
+    look = "env | sort; echo hello > hello.txt"
+    script = [tool_turn(ToolUse("Bash", {"command": look})), final_turn("Added hello.txt.")]
+    with FakeAnthropic(script) as fake:
+        claude = settings_for(fake, claude_cli, api_key="sk-ant-real-key")
+        result = run_worker(worker_settings(sandbox, tmp_path, agent="claude-code", command=None, claude=claude))
+
+    [task] = result.tasks
+    assert task.status is Status.DELIVERED, task.reason
+    assert fake.message_requests and {r["api_key"] for r in fake.message_requests} == {"sk-ant-real-key"}
+    inside = tool_results(fake)[0]
+    assert "ANTHROPIC_API_KEY=ccc-isolated" in inside and "sk-ant-real-key" not in inside
+    assert "ANTHROPIC_BASE_URL=http://127.0.0.1:3129" in inside and fake.base_url not in inside
+    assert "HTTPS_PROXY=http://127.0.0.1:3128" in inside and "GITHUB_TOKEN" not in inside
+    assert "sk-ant-real-key" not in "".join(comments_of(repo, number))
+
+
 def test_worker_command_line_selects_claude_code_with_its_limits(claude_cli: str) -> None:
     argv = ["worker", "run", "--worker", "cc02", "--repo", "acme/widgets", "--agent", "claude-code"]
     argv += ["--claude-executable", claude_cli, "--allowed-tools", "Read,Edit", "--max-turns", "9"]

@@ -23,9 +23,11 @@ def test_primary_limit_waits_until_reset():
     assert wait.primary and wait.seconds == 101 and wait.reset_at == 1100
 
 
-def test_secondary_limit_without_retry_after_waits_a_minute():
-    wait = rate_limit_wait(403, {}, "You have exceeded a secondary rate limit.", POLICY)
-    assert wait.seconds == POLICY.secondary_default_wait_seconds
+def test_secondary_limit_without_retry_after_waits_a_minute_then_doubles_with_jitter():
+    message = "You have exceeded a secondary rate limit."
+    waits = [rate_limit_wait(403, {}, message, POLICY, repeat=n, jitter=lambda: 0.0).seconds for n in (1, 2, 3)]
+    assert waits == [60, 120, 240]
+    assert rate_limit_wait(403, {}, message, POLICY, repeat=1, jitter=lambda: 0.5).seconds == 67.5
 
 
 def test_too_many_requests_is_a_rate_limit():

@@ -21,6 +21,7 @@ import yaml
 
 from ccc.cli import main
 from ccc.sandbox.process import SandboxProcess
+from conftest import api_call
 
 TASKS = [
     {"id": "a", "title": "A", "body": "a", "worker": "cc01"},
@@ -59,6 +60,9 @@ def outcomes(checks: dict) -> dict[str, str]:
 
 
 def test_an_admin_token_on_a_fresh_repository_passes_and_warns_only_where_it_cannot_tell(doctor, sandbox):
+    # Set up as ccc asks (the realistic sandbox, like GitHub, starts with Actions' pull requests off).
+    allow = {"can_approve_pull_request_reviews": True}
+    api_call(sandbox, "PUT", "/repos/acme/widgets/actions/permissions/workflow", body=allow)
     code, checks = doctor("maintainer")
 
     assert code == 0
@@ -66,7 +70,7 @@ def test_an_admin_token_on_a_fresh_repository_passes_and_warns_only_where_it_can
         "token": "pass",
         "repository": "pass",
         "permissions": "pass",
-        "pull-requests": "pass",  # the plain profile lets Actions create pull requests
+        "pull-requests": "pass",  # the repository lets Actions create pull requests
         "claim-refs": "pass",
         "labels": "warn",  # nothing synced yet: the protocol labels are missing
         "rate-limit": "pass",
@@ -192,6 +196,9 @@ def test_the_realistic_profile_new_repository_settings_and_the_actions_token_poo
 
 
 def test_the_plain_output_has_one_line_per_check_with_its_fix(sandbox, tmp_path, monkeypatch, capsys):
+    # Set up as ccc asks (the realistic sandbox, like GitHub, starts with Actions' pull requests off).
+    allow = {"can_approve_pull_request_reviews": True}
+    api_call(sandbox, "PUT", "/repos/acme/widgets/actions/permissions/workflow", body=allow)
     monkeypatch.setenv("GITHUB_TOKEN", sandbox.token("maintainer"))
     root = committed_manifest(tmp_path / "repo")
 

@@ -89,6 +89,25 @@ def test_sync_json_reports_counts_and_requests(cli, tmp_path):
     assert result["requests"]["by_operation"]["create_issue"] == 3
 
 
+def test_sync_stopped_by_max_requests_exits_0_names_the_flag_and_says_what_is_left(cli, tmp_path, caplog):
+    caplog.set_level("INFO")
+    code, out, _ = cli("sync", write(tmp_path, TASKS), "--max-requests", "4")
+
+    assert code == 0
+    assert "this run made the 4 requests it may (--max-requests)" in out
+    assert "task(s) not yet applied; the next run continues where this one stopped" in out
+    assert "rate limit: 4999 of 5000 left at start, 4996 at end" in caplog.text
+    code, out, _ = cli("sync", tmp_path, "--json")
+    assert code == 0 and json.loads(out)["stopped"] is None
+
+
+def test_a_rate_limit_reserve_stops_the_summary_cleanly_naming_the_flag(cli, tmp_path):
+    root = write(tmp_path, TASKS)
+    cli("sync", root)
+    code, _, err = cli("summarize", root, "--rate-limit-reserve", "5000")
+    assert code == 0 and "--rate-limit-reserve" in err
+
+
 def test_summarize_json_reports_counts_and_the_dashboard_issue(cli, tmp_path):
     root = write(tmp_path, TASKS)
     cli("sync", root)

@@ -1,7 +1,11 @@
-"""Write pacing: evenly spaced under the per-minute limit, and no waiting at all when unpaced."""
+"""Write pacing: evenly spaced under the per-minute limit, stopped at the hour's and the run's caps, and no
+waiting at all when unpaced."""
 
 from __future__ import annotations
 
+import pytest
+
+from ccc.errors import BudgetSpent
 from ccc.manager.pacing import Pacer
 
 
@@ -48,3 +52,43 @@ def test_zero_means_unpaced():
         pacer.wait()
 
     assert clock.slept == []
+
+
+def test_the_hour_allows_per_hour_writes_then_the_run_stops_saying_when_to_continue():
+    clock = FakeClock()
+    pacer = Pacer(0, per_hour=500, clock=clock, sleep=clock.sleep)
+    for _ in range(500):
+        pacer.wait()
+    with pytest.raises(BudgetSpent, match="--max-writes-per-hour") as caught:
+        pacer.wait()
+    assert caught.value.reset_at == 1000.0 + 3600 and pacer.made == 500
+
+
+def test_writes_of_earlier_runs_in_the_last_hour_count_and_older_ones_do_not():
+    clock = FakeClock()
+    earlier = [clock.now - 4000.0] * 10 + [clock.now - 600.0] * 3
+    pacer = Pacer(0, per_hour=5, earlier=earlier, clock=clock, sleep=clock.sleep)
+    pacer.wait()
+    pacer.wait()
+    with pytest.raises(BudgetSpent) as caught:
+        pacer.wait()
+    assert caught.value.reset_at == clock.now - 600.0 + 3600
+
+
+def test_both_caps_hold_together_and_the_hour_frees_up_as_it_slides():
+    clock = FakeClock()
+    pacer = Pacer(80, per_hour=500, clock=clock, sleep=clock.sleep)
+    for _ in range(500):
+        pacer.wait()
+    assert clock.now - 1000.0 == 499 * 0.75  # 80 a minute all along
+    clock.now = 1000.0 + 3600.0  # the first write of the hour has left the window
+    pacer.wait()
+    assert pacer.made == 501
+
+
+def test_max_writes_per_run_stops_the_run_and_names_the_setting():
+    pacer = Pacer(0, per_run=3)
+    for _ in range(3):
+        pacer.wait()
+    with pytest.raises(BudgetSpent, match="--max-writes-per-run"):
+        pacer.wait()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ccc.client import RepoClient, connect
+from ccc.client import RepoClient
 from ccc.manager.history import epoch, read_history
 from ccc.manager.settings import ManagerSettings
 from ccc.manager.summarize import summarize
@@ -17,24 +17,18 @@ from ccc.manifest import load_manifests
 from ccc.protocol.claims import ClaimStore
 from ccc.protocol.markers import DASHBOARD_MARKER
 from ccc.protocol.states import TaskState
+from conftest import UNPACED, repo_client
 
 BIG = 1000
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 
 
 def client_for(sandbox, login: str = "maintainer", **kwargs) -> RepoClient:
-    return connect(
-        repo=sandbox.repo,
-        api_url=sandbox.api_url,
-        token=sandbox.token(login),
-        seconds_between_requests=0,
-        seconds_between_writes=0,
-        **kwargs,
-    )
+    return repo_client(sandbox, login, **kwargs)
 
 
 def settings_for(root: Path, **overrides) -> ManagerSettings:
-    return ManagerSettings(root=root, manager_login="maintainer", max_writes_per_minute=0, **overrides)
+    return ManagerSettings(root=root, manager_login="maintainer", **{**UNPACED, **overrides})
 
 
 def synced(sandbox, root: Path, tasks: list[dict]) -> None:
@@ -81,7 +75,8 @@ def root(tmp_path):
     return tmp_path / "repo"
 
 
-def test_summarize_over_a_thousand_tasks_costs_at_most_twelve_requests(sandbox, root):
+def test_summarize_over_a_thousand_tasks_costs_at_most_twelve_requests(unlimited_sandbox, root):
+    sandbox = unlimited_sandbox
     synced(sandbox, root, [{"id": f"t{i}", "title": f"Task {i}", "body": "w", "worker": "cc02"} for i in range(BIG)])
 
     first, client = run(sandbox, root)

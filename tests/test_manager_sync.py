@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ccc.client import RepoClient, connect
+from ccc.client import RepoClient
+from ccc.manager.pacing import Pacer
 from ccc.manager.progress import Progress
 from ccc.manager.settings import ManagerSettings
-from ccc.manager.sync import sync
+from ccc.manager.sync import read_inventory, recent_creations, sync
 from ccc.manifest import load_manifests
 from ccc.protocol.markers import read_task_marker
+from conftest import UNPACED, repo_client
 
 BIG = 1000
 CREATE_ROUTE = "/repos/{owner}/{repo}/issues"
@@ -44,22 +46,13 @@ def many_tasks(count: int) -> list[dict]:
 
 
 def client_for(sandbox, login: str = "maintainer", **kwargs) -> RepoClient:
-    """No waiting between retries or read-backs: the sandbox's listings are never stale here."""
-    return connect(
-        repo=sandbox.repo,
-        api_url=sandbox.api_url,
-        token=sandbox.token(login),
-        seconds_between_requests=0,
-        seconds_between_writes=0,
-        sleep=lambda _seconds: None,
-        **kwargs,
-    )
+    return repo_client(sandbox, login, **kwargs)
 
 
-def run_sync(sandbox, root: Path, *, client: RepoClient | None = None, **overrides):
-    settings = ManagerSettings(root=root, manager_login="maintainer", max_writes_per_minute=0, **overrides)
+def run_sync(sandbox, root: Path, *, client: RepoClient | None = None, pacer: Pacer | None = None, **overrides):
+    settings = ManagerSettings(root=root, manager_login="maintainer", **{**UNPACED, **overrides})
     client = client or client_for(sandbox)
-    return sync(client, load_manifests(root), settings), client
+    return sync(client, load_manifests(root), settings, pacer=pacer), client
 
 
 def all_issues(sandbox):
@@ -102,7 +95,8 @@ def test_examples_sync_creates_issues_with_dependencies_and_parts(sandbox, root)
     assert again.counter.writes == 0  # parents, parts, links and blocked labels are all as they should be
 
 
-def test_thousand_tasks_sync_exactly_once_despite_failing_creates_and_resync_is_free(sandbox, root):
+def test_thousand_tasks_sync_exactly_once_despite_failing_creates_and_resync_is_free(unlimited_sandbox, root):
+    sandbox = unlimited_sandbox
     write_manifest(root, many_tasks(BIG))
     # 502 before the write (nothing created) and after it (created, but the answer is lost).
     rules = [
@@ -165,6 +159,53 @@ def test_sync_killed_halfway_resumes_without_duplicates(sandbox, root):
     run_sync(sandbox, root)
 
     assert sorted(task_ids(all_issues(sandbox))) == [f"t{i:04d}" for i in range(60)]
+
+
+def test_a_sync_that_reaches_max_writes_per_run_stops_says_what_is_left_and_the_next_run_resumes(sandbox, root):
+    write_manifest(root, many_tasks(25))
+
+    first, _ = run_sync(sandbox, root, max_writes_per_run=12)
+    assert first.stopped is not None and "--max-writes-per-run" in first.stopped.reason
+    made = len(all_issues(sandbox))
+    assert first.stopped.remaining == 25 - made and first.stopped.resume_at is None
+
+    second, _ = run_sync(sandbox, root, max_writes_per_run=100)
+    assert second.stopped is None
+    assert sorted(task_ids(all_issues(sandbox))) == [f"t{i:04d}" for i in range(25)]  # none twice
+
+
+class HourClock:
+    """Wall-clock time that a test moves on by an hour without waiting for it."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_hourly_write_cap_stops_a_first_sync_and_later_runs_continue_as_the_hour_allows(sandbox, root):
+    write_manifest(root, many_tasks(30))
+    clock = HourClock()
+
+    def hourly_pacer() -> Pacer:
+        """20 writes an hour, as `sync` builds its pacer: the hour's earlier creations count."""
+        settings = ManagerSettings(root=root, manager_login="maintainer")
+        earlier = recent_creations(read_inventory(client_for(sandbox), settings), now=clock.now)
+        return Pacer(0, per_hour=20, earlier=earlier, clock=clock, sleep=lambda _: None)
+
+    first, _ = run_sync(sandbox, root, pacer=hourly_pacer())
+    assert first.stopped and "--max-writes-per-hour" in first.stopped.reason and first.stopped.resume_at
+    made = len(all_issues(sandbox))
+    assert 0 < made <= 20 and first.stopped.remaining == 30 - made
+
+    again, _ = run_sync(sandbox, root, pacer=hourly_pacer())  # the same hour: its creations still count
+    assert again.stopped and len(all_issues(sandbox)) <= 20
+
+    clock.now += 7200  # the hours after (the issues were stamped a little after the clock was read)
+    last, _ = run_sync(sandbox, root, pacer=hourly_pacer())
+    assert last.stopped is None
+    assert sorted(task_ids(all_issues(sandbox))) == [f"t{i:04d}" for i in range(30)]
 
 
 def test_removed_task_is_closed_as_not_planned_with_a_comment(sandbox, root):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -111,15 +110,22 @@ def test_a_full_run_under_a_fault_mix_completes_every_task_exactly_once(tmp_path
         assert applied >= {"status", "reset", "latency", "commit_then_fail", "stale_reads"}
 
 
-@pytest.mark.parametrize("seed", range(10))
-def test_workers_killed_at_random_points_leave_every_task_delivered_once(sandbox, tmp_path, seed):
-    chance = random.Random(seed)
-    numbers = create_issues(sandbox, 1 + seed % 2)
+def severed(sandbox) -> bool:
+    return any(rule["applied"] for rule in sandbox.control("GET", "faults")["rules"])
+
+
+@pytest.mark.parametrize("after_writes", range(10))
+def test_a_worker_cut_off_after_any_write_leaves_every_task_delivered_once(sandbox, tmp_path, after_writes):
+    """GitHub vanishes right after the worker's Nth write (claim, labels, comments, PR, completion), and the
+    worker is killed there: a deterministic crash point for each N, where a random sleep used to decide."""
+    numbers = create_issues(sandbox, 1 + after_writes % 2)
+    sandbox.faults([{"kind": "sever", "after_writes": after_writes}])
     doomed = worker_process(sandbox, tmp_path, "doomed", "--command", SLOW_AGENT, "--loop", "--max-idle-polls", "1",
                             *ONE_SECOND_LEASE)  # fmt: skip
-    time.sleep(chance.uniform(0.5, 3.5))  # anywhere from start-up through claim, agent and delivery
+    wait_for(lambda: severed(sandbox) or doomed.poll() is not None)
     doomed.send_signal(signal.SIGKILL)
     doomed.wait()
+    sandbox.clear_faults()
 
     (result,) = workers(sandbox, tmp_path, 1, "--command", SLOW_AGENT, *ONE_SECOND_LEASE, prefix="successor")
     assert result.get("status") in ("delivered", "idle"), result

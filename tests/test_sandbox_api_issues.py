@@ -205,7 +205,7 @@ def test_body_over_65536_characters_and_title_over_256_are_refused(sandbox, repo
 
 
 def test_a_reader_may_open_an_issue_but_its_labels_and_assignees_are_dropped(sandbox):
-    """ "Any user with pull access to a repository can create an issue"; "Only users with push
+    """GitHub: "Any user with pull access to a repository can create an issue"; "Only users with push
     access can set labels for new issues. Labels are silently dropped otherwise" (same for
     assignees): https://docs.github.com/en/rest/issues/issues#create-an-issue"""
     answer = api_call(

@@ -131,3 +131,12 @@ def test_a_pull_request_between_unrelated_histories_is_refused(repo):
         repo.create_pull(title="x", body="", head="orphan", base="main")
     assert caught.value.status == 422
     assert caught.value.data["errors"][0]["message"] == "The orphan branch has no history in common with main"
+
+
+def test_a_pull_request_body_over_65536_characters_is_refused(repo):
+    """GitHub caps pull-request bodies as issue bodies: 422 "body is too long (maximum is 65536
+    characters)" (https://docs.github.com/en/rest/pulls/pulls#create-a-pull-request lists 422)."""
+    make_branch(repo, "wordy")
+    with pytest.raises(GithubException) as caught:
+        repo.create_pull(title="x", body="b" * 65537, head="wordy", base="main")
+    assert caught.value.data["errors"][0]["message"] == "body is too long (maximum is 65536 characters)"

@@ -43,7 +43,7 @@ def test_patch_needs_admin_and_one_merge_method(sandbox):
 
 
 def test_actions_may_not_create_pulls_until_the_repository_allows_it(realistic):
-    """ "Allow GitHub Actions to create and approve pull requests" is off by default for new
+    """GitHub: "Allow GitHub Actions to create and approve pull requests" is off by default for new
     repositories; the Actions token's POST /pulls then answers 403 "GitHub Actions is not permitted
     to create or approve pull requests." (https://docs.github.com/en/repositories/managing-your-repositorys-settings-and-features/enabling-features-for-your-repository/managing-github-actions-settings-for-a-repository#preventing-github-actions-from-creating-or-approving-pull-requests;
     setting: https://docs.github.com/en/rest/actions/permissions#set-default-workflow-permissions-for-a-repository)."""
@@ -62,7 +62,10 @@ def test_actions_may_not_create_pulls_until_the_repository_allows_it(realistic):
     assert bot.create_pull(title="x", body="", head="feature", base="main").number == 1
 
 
-def test_the_plain_profile_lets_actions_create_pulls_and_the_bot_cannot_change_the_setting(sandbox):
-    assert api_call(sandbox, "GET", WORKFLOW).body["can_approve_pull_request_reviews"] is True
-    allow = {"can_approve_pull_request_reviews": False}
-    assert api_call(sandbox, "PUT", WORKFLOW, login="github-actions[bot]", body=allow).status == 403  # needs admin
+def test_the_plain_profile_lets_actions_create_pulls_and_the_bot_cannot_change_the_setting(tmp_path):
+    with SandboxProcess.start(tmp_path / "plain", profile="plain") as sandbox:
+        allowed = api_call(sandbox, "GET", WORKFLOW).body["can_approve_pull_request_reviews"]
+        forbid = {"can_approve_pull_request_reviews": False}
+        by_bot = api_call(sandbox, "PUT", WORKFLOW, login="github-actions[bot]", body=forbid)
+    assert allowed is True
+    assert by_bot.status == 403  # the setting needs admin

@@ -40,6 +40,9 @@ def reviews_path(suffix: str = "") -> str:
 
 
 def test_an_approval_by_another_user_is_listed_and_read_back(sandbox, pull):
+    # Set up as ccc asks (the realistic sandbox, like GitHub, starts with Actions' pull requests off).
+    allow = {"can_approve_pull_request_reviews": True}
+    api_call(sandbox, "PUT", "/repos/acme/widgets/actions/permissions/workflow", body=allow)
     review = as_user(sandbox, "github-actions[bot]").create_review(body="looks right", event="APPROVE")
 
     assert (review.state, review.body, review.user.login, review.commit_id) == (

@@ -42,6 +42,19 @@ def test_reset_closes_the_connection_without_an_answer(sandbox):
     assert api_call(sandbox, "GET", ISSUES).status == 200
 
 
+def test_sever_lets_n_writes_through_then_drops_every_request(sandbox):
+    sandbox.faults([{"kind": "sever", "after_writes": 2}])
+    assert api_call(sandbox, "POST", ISSUES, body={"title": "one"}).status == 201
+    assert api_call(sandbox, "GET", ISSUES).status == 200  # reads between the writes let through pass
+    assert api_call(sandbox, "POST", ISSUES, body={"title": "two"}).status == 201
+    for method, body in (("GET", None), ("POST", {"title": "three"})):
+        with pytest.raises((urllib.error.URLError, http.client.HTTPException, ConnectionError)):
+            api_call(sandbox, method, ISSUES, body=body)
+    assert sandbox.control("GET", "faults")["rules"][0]["applied"] == 2
+    sandbox.clear_faults()
+    assert [issue["title"] for issue in api_call(sandbox, "GET", ISSUES).body] == ["two", "one"]
+
+
 def test_too_many_requests_answers_429_with_retry_after(sandbox):
     sandbox.faults([{"kind": "too_many_requests", "retry_after": 3, "count": 1}])
     answer = api_call(sandbox, "GET", ISSUES)

@@ -5,34 +5,20 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from github import Auth, Github, GithubException, UnknownObjectException
+from github import GithubException, UnknownObjectException
 from github.GitCommit import GitCommit
 from github.GitTree import GitTree
 from github.InputGitAuthor import InputGitAuthor
 
 from ccc.sandbox.gitrepo import EMPTY_TREE
-from conftest import api_call, github_schema
+from conftest import api_call, github_client, github_schema
 
 CLAIMS = "refs/ccc/claims"
 
 
-def client(sandbox, login: str = "maintainer") -> Github:
-    """PyGithub on the sandbox without its default pauses (0.25 s per request, 1 s per write).
-
-    TODO(sandbox-core): drop this once conftest.github_client turns the pauses off itself.
-    """
-    return Github(
-        base_url=sandbox.api_url,
-        auth=Auth.Token(sandbox.token(login)),
-        retry=None,
-        seconds_between_requests=None,
-        seconds_between_writes=None,
-    )
-
-
 @pytest.fixture
 def repo(sandbox):
-    return client(sandbox).get_repo(sandbox.repo)
+    return github_client(sandbox).get_repo(sandbox.repo)
 
 
 @pytest.fixture
@@ -68,7 +54,7 @@ def test_create_commit_on_the_empty_tree_answers_githubs_git_commit(repo, main, 
 
 
 def test_commit_author_defaults_to_the_token_user_and_committer_to_the_author(sandbox, main):
-    bot = client(sandbox, "github-actions[bot]").get_repo(sandbox.repo)
+    bot = github_client(sandbox, "github-actions[bot]").get_repo(sandbox.repo)
     commit = claim_commit(bot, main)
     assert commit.author.name == "github-actions[bot]"
     assert commit.author.email.endswith("+github-actions[bot]@users.noreply.github.com")
@@ -117,7 +103,7 @@ def test_get_commit_answers_what_create_commit_answered(repo, main):
 def test_refs_survive_a_sandbox_restart(sandbox, repo, main):
     repo.create_git_ref(f"{CLAIMS}/21", main.sha)
     sandbox.restart()
-    again = client(sandbox).get_repo(sandbox.repo)
+    again = github_client(sandbox).get_repo(sandbox.repo)
     assert again.get_git_ref("ccc/claims/21").object.sha == main.sha
 
 
@@ -257,7 +243,7 @@ def test_delete_ref_removes_it_and_a_second_delete_is_refused(repo, main, sandbo
 @pytest.mark.parametrize("login", ["outside-triager", "outside-reader"])
 def test_below_write_cannot_create_commits_or_refs_but_can_read_them(sandbox, repo, main, login):
     repo.create_git_ref(f"{CLAIMS}/13", main.sha)
-    theirs = client(sandbox, login).get_repo(sandbox.repo)
+    theirs = github_client(sandbox, login).get_repo(sandbox.repo)
     assert status_and_message(lambda: theirs.create_git_ref(f"{CLAIMS}/14", main.sha))[0] == 403
     assert status_and_message(lambda: claim_commit(theirs, main))[0] == 403
     assert theirs.get_git_ref("ccc/claims/13").object.sha == main.sha

@@ -180,3 +180,12 @@ def test_a_push_from_a_clone_the_api_moved_past_is_rejected(sandbox, github, wor
     push = run_git(tmp_path, "push", "origin", "HEAD:refs/heads/main", cwd=work)
     assert push.returncode != 0 and "rejected" in push.stderr
     assert repo.get_branch("main").commit.sha == api_commit.sha
+
+
+def test_a_push_to_a_pull_request_ref_is_denied(sandbox, github, work, tmp_path):
+    """refs/pull/* are GitHub's own, read-only refs: a push to one is refused ("deny updating a hidden
+    ref"), see https://docs.github.com/en/pull-requests/collaborating-with-pull-requests/reviewing-changes-in-pull-requests/checking-out-pull-requests-locally."""
+    commit_file(tmp_path, work, "forged.txt", b"no\n")
+    push = run_git(tmp_path, "push", "origin", "HEAD:refs/pull/1/head", cwd=work)
+    assert push.returncode != 0
+    assert list(github.get_repo(sandbox.repo).get_git_matching_refs("pull/")) == []

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
-from github import Auth, Github
-
 from ccc.sandbox.process import SandboxProcess
+from conftest import github_client
 
 
 def test_start_with_repos_and_tokens_reports_them(tmp_path):
@@ -31,7 +30,7 @@ def test_git_clone_works_with_the_clone_url(sandbox, tmp_path):
 
 
 def test_restart_keeps_the_port_so_clients_keep_working(sandbox):
-    client = Github(base_url=sandbox.api_url, auth=Auth.Token(sandbox.token()), retry=None)
+    client = github_client(sandbox)
     api_url = sandbox.api_url
     sandbox.restart()
     assert sandbox.api_url == api_url

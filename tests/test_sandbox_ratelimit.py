@@ -80,7 +80,7 @@ def test_secondary_limit_zero_is_off():
 
 
 def test_the_actions_token_has_1000_an_hour_per_repository_shared_by_its_runs():
-    """ "The rate limit for GITHUB_TOKEN is 1,000 requests per hour per repository"
+    """GitHub: "The rate limit for GITHUB_TOKEN is 1,000 requests per hour per repository"
     (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#primary-rate-limit-for-github_token-in-github-actions);
     users have 5,000 an hour."""
     limits = RateLimiter(limit=5000, secondary_limit=0, bot_limit=1000)
@@ -96,7 +96,7 @@ def test_the_actions_token_has_1000_an_hour_per_repository_shared_by_its_runs():
 
 
 def test_secondary_limits_count_per_minute_and_per_hour():
-    """ "No more than 80 content-generating requests per minute and no more than 500
+    """GitHub: "No more than 80 content-generating requests per minute and no more than 500
     content-generating requests per hour" (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits)."""
     limits = RateLimiter(limit=5000, secondary_limit=80, secondary_per_hour=500)
     for _ in range(80):
@@ -112,7 +112,7 @@ def test_secondary_limits_count_per_minute_and_per_hour():
 
 
 def test_varied_refusals_are_403_or_429_with_or_without_retry_after():
-    """ "you will receive a 403 or 429 response"; "If the retry-after response header is present …
+    """GitHub: "you will receive a 403 or 429 response"; "If the retry-after response header is present …
     Otherwise … wait for at least one minute" (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit)."""
     limits = RateLimiter(limit=5000, secondary_limit=1, vary=True, seed=1)
     seen = set()

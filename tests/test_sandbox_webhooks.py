@@ -99,6 +99,9 @@ def test_an_issues_life_is_recorded_as_issues_and_issue_comment_events(sandbox, 
 
 
 def test_a_pull_requests_life_from_push_to_merge_is_recorded(sandbox, repo, tmp_path):
+    # Set up as ccc asks (the realistic sandbox, like GitHub, starts with Actions' pull requests off).
+    allow = {"can_approve_pull_request_reviews": True}
+    api_call(sandbox, "PUT", "/repos/acme/widgets/actions/permissions/workflow", body=allow)
     repo.create_issue("Add a feature")
     clone = Clone(sandbox, tmp_path / "work")
     first = clone.branch("feature", {"feature.txt": "one\n"})

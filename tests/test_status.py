@@ -10,18 +10,19 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ccc.cli import main
-from ccc.client import RepoClient, connect
+from ccc.client import RepoClient
 from ccc.protocol.claims import ClaimKind, ClaimRecord, ClaimStore
 from ccc.protocol.markers import TaskMarker, with_task_marker
 from ccc.protocol.states import TaskState
 from ccc.status import LiveView, QueueStatus, StatusReader, TaskStatus, change_lines, fit_height, render_table
+from conftest import repo_client
 
 LEASE = timedelta(minutes=5)
 
 
 @pytest.fixture
 def client(sandbox) -> RepoClient:
-    return connect(repo=sandbox.repo, api_url=sandbox.api_url, token=sandbox.token("maintainer"))
+    return repo_client(sandbox)
 
 
 def task_issue(client: RepoClient, task_id: str, *, worker: str = "cc01", labels: tuple[str, ...] = ()) -> int:
@@ -68,7 +69,7 @@ def test_status_shows_state_worker_attempt_and_pr_of_every_managed_issue(client)
 
 def test_with_the_manager_login_only_the_managers_issues_are_tasks(client, sandbox):
     task_issue(client, "real")
-    outsider = connect(repo=sandbox.repo, api_url=sandbox.api_url, token=sandbox.token("outside-triager"))
+    outsider = repo_client(sandbox, "outside-triager")
     task_issue(outsider, "forged")
 
     everyone = StatusReader(client).read()

@@ -6,7 +6,9 @@ import threading
 import time
 from pathlib import Path
 
-from ccc.worker.agent import ProgressTail, clean_env, run_command
+from ccc.isolation.confine import Confinement, IsolationSettings
+from ccc.worker.agent import AgentJob, CommandAgent, ProgressTail, clean_env, run_command
+from isolation_support import bubblewrap_works  # noqa: F401 (autouse: fail, never skip, without bubblewrap)
 
 
 def run(tmp_path, command: str, **kwargs):
@@ -57,6 +59,43 @@ def test_background_children_do_not_outlive_a_finished_agent(tmp_path):
     result = run(tmp_path, f"sleep 60 & echo $! > {pid_file}; exit 0")
     assert result.ok
     assert not alive(int(pid_file.read_text()))
+
+
+def test_a_timeout_also_kills_commands_the_agent_ran_in_sessions_of_their_own(tmp_path):
+    """The process-tree kill the Claude Code preset needs (its Bash tool uses setsid) covers the command agent too."""
+    pid_file = tmp_path / "child.pid"
+    result = run(tmp_path, f"setsid sleep 60 & echo $! > {pid_file}; wait", timeout=0.5)
+    assert result.timed_out
+    assert not alive(int(pid_file.read_text()))
+
+
+def test_a_confined_command_agent_sees_its_job_and_reports_through_the_interface(tmp_path):
+    (tmp_path / "tree").mkdir()
+    prompt, progress = tmp_path / "prompt.md", tmp_path / "progress.txt"
+    prompt.write_text("say hi\n")
+    progress.touch()
+    confinement = Confinement(
+        IsolationSettings(network="none"), tree=tmp_path / "tree", read_only=(prompt,), writable_files=(progress,)
+    )
+    ticks: list[int] = []
+    env = clean_env({"CCC_PROMPT_FILE": str(prompt), "CCC_PROGRESS_FILE": str(progress)})
+    command = 'cat "$CCC_PROMPT_FILE" > said.txt; echo working >> "$CCC_PROGRESS_FILE"; echo bye; exit 4'
+    job = AgentJob(
+        prompt_file=prompt,
+        tree=tmp_path / "tree",
+        env=env,
+        log_file=tmp_path / "agent.log",
+        timeout=30,
+        stop=threading.Event(),
+        confinement=confinement,
+        on_tick=lambda: ticks.append(1),
+        on_checklist=lambda _: None,
+    )
+    with confinement:
+        outcome = CommandAgent(command).run(job)
+    assert (outcome.ok, outcome.reason, outcome.log_tail) == (False, "the agent exited with status 4", "bye")
+    assert (tmp_path / "tree" / "said.txt").read_text() == "say hi\n" and progress.read_text() == "working\n"
+    assert ticks
 
 
 def test_a_stop_request_kills_the_agent(tmp_path):

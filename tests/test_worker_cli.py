@@ -37,6 +37,25 @@ def test_flags_become_frozen_settings(monkeypatch):
     assert "ghp_token" not in repr(settings)
 
 
+def test_isolation_flags_become_the_confinement_and_tree_policy_settings(monkeypatch):
+    flags = ("--worker", "cc02", "--command", "agent", "--network", "none", "--allow-domains", "pypi.org",
+             "--read-only-paths", "/opt/node,/opt/go", "--secret-env", "DEPLOY_KEY", "--allow-workflow-changes",
+             "--max-change-bytes", "500")  # fmt: skip
+    settings = parse(*flags, env={"DEPLOY_KEY": "deploy-secret-value"}, monkeypatch=monkeypatch)
+    isolation = settings.isolation
+    assert (isolation.mode, isolation.network) == ("bwrap", "none")
+    assert isolation.allow_domains == ("api.anthropic.com", "pypi.org")
+    assert isolation.read_only == (Path("/opt/node"), Path("/opt/go"))
+    assert settings.allow_workflow_changes and settings.max_change_bytes == 500
+    assert "deploy-secret-value" in settings.secrets
+
+
+def test_isolation_is_bubblewrap_unless_none_is_chosen(monkeypatch):
+    assert parse("--worker", "cc02", "--command", "a", monkeypatch=monkeypatch).isolation.mode == "bwrap"
+    env = {"CCC_ISOLATION": "none"}
+    assert parse("--worker", "cc02", "--command", "a", env=env, monkeypatch=monkeypatch).isolation.mode == "none"
+
+
 def test_every_option_can_come_from_a_ccc_variable(monkeypatch):
     env = {"CCC_WORKER": "cc03", "CCC_COMMAND": "agent", "CCC_LOOP": "true", "CCC_INTERVAL": "7",
            "CCC_LABEL_NAMES": "in_progress=wip", "CCC_DRAFT": "1"}  # fmt: skip

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ccc.client import Issue
+from ccc.protocol.markers import TaskMarker, with_task_marker
 from ccc.protocol.states import Labels
 from ccc.worker.queue import Trust, WorkQueue
-from worker_support import client, github
+from worker_support import client, comments_of, github
 
 
 def issue_json(number: int, *, login: str, user_type: str = "User") -> Issue:
@@ -22,9 +25,9 @@ def issue_json(number: int, *, login: str, user_type: str = "User") -> Issue:
     )
 
 
-def queue(sandbox, *, trusted=(), served=("cc01",)) -> WorkQueue:
+def queue(sandbox, *, trusted=(), served=("cc01",), manager="maintainer") -> WorkQueue:
     repo_client = client(sandbox)
-    return WorkQueue(repo_client, served=served, labels=Labels(), trust=Trust(repo_client, trusted))
+    return WorkQueue(repo_client, served=served, labels=Labels(), trust=Trust(repo_client, trusted), manager=manager)
 
 
 def test_bots_are_trusted_only_by_exact_login():
@@ -76,3 +79,68 @@ def test_an_unchanged_listing_is_answered_from_the_etag_cache(sandbox):
     first, second = work.listing(), work.listing()
     assert [i.number for i in first] == [i.number for i in second] == [1]
     assert work.client.counter.charged == 1
+
+
+def test_task_markers_count_only_in_the_managers_issues(sandbox):
+    forged = with_task_marker("do it", TaskMarker(id="x", manifest="m", hash="h", deps=(999,)))
+    mine = issue_json(1, login="maintainer")
+    theirs = issue_json(2, login="someone")
+    work = queue(sandbox)
+    assert work.task_marker(replace(mine, body=forged)).deps == (999,)
+    assert work.task_marker(replace(theirs, body=forged)) is None
+
+
+def test_a_retired_task_is_never_taken(sandbox):
+    repo = github(sandbox).get_repo(sandbox.repo)
+    retired = TaskMarker(id="old", manifest="m", hash="h", retired=True)
+    repo.create_issue(title="reopened by hand", body=with_task_marker("x", retired), labels=["cc01"])
+    repo.create_issue(title="live", body=with_task_marker("x", replace(retired, retired=False)), labels=["cc01"])
+    work = queue(sandbox)
+    ready, _ = work.split(work.listing())
+    assert [i.title for i in ready] == ["live"]
+
+
+def test_a_deleted_dependency_blocks_only_its_dependent_with_one_comment(sandbox):
+    repo = github(sandbox).get_repo(sandbox.repo)
+    marker = TaskMarker(id="b", manifest="m", hash="h", deps=(404,))
+    number = repo.create_issue(title="needs a ghost", body=with_task_marker("x", marker), labels=["cc01"]).number
+    for _ in range(2):  # a second run of the worker, with its own queue
+        work = queue(sandbox)
+        (issue,) = work.split(work.listing())[0]
+        assert not work.dependencies_done(issue, {})
+        assert not work.dependencies_done(issue, {})
+    comments = comments_of(repo, number)
+    assert len(comments) == 1 and "#404" in comments[0]
+
+
+def test_an_issue_labelled_for_a_worker_by_a_triager_is_not_taken(sandbox):
+    maintainer = github(sandbox).get_repo(sandbox.repo)
+    unrelated = maintainer.create_issue(title="unrelated")  # a maintainer's issue, not a task
+    github(sandbox, "outside-triager").get_repo(sandbox.repo).get_issue(unrelated.number).add_to_labels("cc01")
+    routed = maintainer.create_issue(title="ad hoc task")
+    routed.add_to_labels("cc01")
+    work = queue(sandbox, manager="github-actions[bot]")
+    ready, _ = work.split(work.listing())
+    assert [i.title for i in ready] == ["ad hoc task"]
+    assert work.client.counter.by_operation()["label_actors"] == 2
+    work.split(work.listing())
+    assert work.client.counter.by_operation()["label_actors"] == 2  # remembered while the labels stay
+
+
+def test_spread_workers_put_different_issues_first_but_priority_still_leads(sandbox):
+    repo = github(sandbox).get_repo(sandbox.repo)
+    for number in range(40):
+        repo.create_issue(title=f"t{number}", labels=["cc01"])
+    urgent = repo.create_issue(title="urgent", labels=["cc01", "priority-high"]).number
+    repo_client = client(sandbox)
+    orders = []
+    for name in (f"cc01@runner-{i}/1" for i in range(16)):
+        work = WorkQueue(repo_client, served=("cc01",), labels=Labels(), trust=Trust(repo_client, ()), spread=name)
+        ready, _ = work.split(work.listing())
+        orders.append([issue.number for issue in ready])
+    assert all(order[0] == urgent and sorted(order) == sorted(orders[0]) for order in orders)
+    assert len({order[1] for order in orders}) >= 10  # first choices among equals spread over the issues
+    again = WorkQueue(
+        repo_client, served=("cc01",), labels=Labels(), trust=Trust(repo_client, ()), spread="cc01@runner-0/1"
+    )
+    assert [issue.number for issue in again.split(again.listing())[0]] == orders[0]  # stable for one identity

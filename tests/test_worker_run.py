@@ -8,8 +8,11 @@ from datetime import timedelta
 
 import pytest
 
+from ccc.errors import InputError
+from ccc.isolation.confine import IsolationSettings
 from ccc.protocol.claims import ClaimKind
 from ccc.protocol.markers import TaskMarker, with_task_marker
+from ccc.render import render
 from ccc.sandbox.process import SandboxProcess
 from ccc.worker.result import Status
 from ccc.worker.run import run
@@ -58,7 +61,8 @@ def test_a_ready_issue_is_delivered_as_one_pr_with_the_original_comment_formats(
     assert labels_of(repo, number) == {"cc01", "completed", "ready-for-review"}
     claim_comment, progress, done = comments_of(repo, number)
     assert claim_comment.startswith("Task claimed by CC01\nStarted: ")
-    assert progress.startswith("Progress Update:\n- Read the task for #1\n- Wrote hello.txt")
+    # The agent's "#1" is shown, but defused: agent text references no issue (see ccc.untrusted).
+    assert progress.startswith("Progress Update:\n- Read the task for #\u200b1\n- Wrote hello.txt")
     assert done.startswith(f"Task completed!\nPR: #{task.pr}\nAll tests passing")
     pulls = list(repo.get_pulls(state="all"))
     assert [p.number for p in pulls] == [task.pr]
@@ -78,9 +82,9 @@ def test_a_full_lifecycle_costs_at_most_twelve_requests(sandbox, repo, tmp_path)
         "permission": 1,
         "create_commit": 2,  # the claim, the completion
         "create_ref": 1,
+        "get_issue": 1,  # is the task still wanted, before the push (the fence itself is git's: no request)
         "add_labels": 2,  # in-progress; completed + ready-for-review
         "create_comment": 2,  # claimed; completed
-        "get_ref": 1,  # the fence before push and PR
         "create_pull": 1,
         "update_ref": 1,
         "remove_label": 1,
@@ -109,8 +113,9 @@ def test_priority_then_age_decides_which_issue_is_taken(sandbox, repo, tmp_path)
 
 def test_dry_run_writes_nothing(sandbox, repo, tmp_path):
     new_issue(repo)
+    dry_run = settings(sandbox, tmp_path, dry_run=True, command=None)
     sandbox.reset_stats()
-    result = run(settings(sandbox, tmp_path, dry_run=True, command=None))
+    result = run(dry_run)
     assert result.candidates == [1] and sandbox.stats()["writes"] == 0
     assert labels_of(repo, 1) == {"cc01"}
 
@@ -219,14 +224,56 @@ def test_a_lost_lease_stops_the_agent_and_publishes_nothing(sandbox, repo, tmp_p
     assert claims(sandbox).read(number).worker == "cc09"
 
 
+def run_in_thread(sandbox, tmp_path, **overrides) -> tuple[threading.Thread, dict]:
+    outcome: dict = {}
+    worker = threading.Thread(target=lambda: outcome.update(result=run(settings(sandbox, tmp_path, **overrides))))
+    worker.start()
+    return worker, outcome
+
+
+@pytest.mark.parametrize("withdraw", ["close", "unlabel"])
+def test_a_task_withdrawn_while_the_agent_works_is_cancelled_at_the_next_heartbeat(sandbox, repo, tmp_path, withdraw):
+    number = new_issue(repo)
+    worker, outcome = run_in_thread(
+        sandbox, tmp_path, command=agent("--sleep", "30"), lease=timedelta(seconds=3)
+    )  # heartbeats every second
+    while len(comments_of(repo, number)) < 2:  # claimed, and the agent is at work
+        time.sleep(0.05)
+    issue = repo.get_issue(number)
+    issue.edit(state="closed", state_reason="not_planned") if withdraw == "close" else issue.remove_from_labels("cc01")
+    worker.join(timeout=60)
+
+    result = outcome["result"]
+    assert result.status is Status.CANCELLED and result.exit_code == 0, result.tasks[0].reason
+    assert list(repo.get_pulls(state="all")) == [] and branches(sandbox) == ["main"]
+    record = claims(sandbox).read(number)
+    assert record.kind is ClaimKind.RELEASE and record.reason.startswith("cancelled: ")
+    cancelled = [c for c in comments_of(repo, number) if c.startswith("Task cancelled")]
+    assert len(cancelled) == 1
+    assert "in-progress" not in labels_of(repo, number) and "completed" not in labels_of(repo, number)
+
+
+def test_a_task_closed_before_the_push_is_not_delivered(sandbox, repo, tmp_path):
+    number = new_issue(repo)
+    # A lease of 5 minutes: no heartbeat beats, so the check before the push is what notices.
+    worker, outcome = run_in_thread(sandbox, tmp_path, command="echo hi > hello.txt; sleep 1")
+    while len(comments_of(repo, number)) < 1:  # claimed
+        time.sleep(0.05)
+    repo.get_issue(number).edit(state="closed", state_reason="not_planned")
+    worker.join(timeout=60)
+    assert outcome["result"].status is Status.CANCELLED
+    assert list(repo.get_pulls(state="all")) == [] and branches(sandbox) == ["main"]
+
+
 def test_an_in_progress_task_whose_lease_expired_is_taken_over(sandbox, repo, tmp_path):
     number = new_issue(repo, labels=("cc01", "in-progress"))
     past = claims(sandbox, clock=lambda: claims(sandbox).clock() - timedelta(hours=1))
     assert past.claim(number, worker="ghost", run_id="", run_url="", lease=timedelta(minutes=5))
     result = run(settings(sandbox, tmp_path))
     assert result.status is Status.DELIVERED and result.tasks[0].attempt == 2
-    assert [(r.kind, r.worker) for r in claims(sandbox).history(number)][-2:] == [
+    assert [(r.kind, r.worker) for r in claims(sandbox).history(number)][-3:] == [
         (ClaimKind.TAKEOVER, "cc01"),
+        (ClaimKind.RENEW, "cc01"),  # the push, fenced by moving the claim with it
         (ClaimKind.COMPLETE, "cc01"),
     ]
 
@@ -251,7 +298,8 @@ def test_a_rate_limited_worker_exits_cleanly_with_the_reset_time(tmp_path):
 
 
 def test_issues_by_untrusted_authors_are_left_alone(sandbox, tmp_path):
-    github(sandbox, "outside-triager").get_repo(sandbox.repo).create_issue(title="please", labels=["cc01"])
+    # GitHub drops the labels of an issue opened without push access; a triager may label it afterwards.
+    github(sandbox, "outside-triager").get_repo(sandbox.repo).create_issue(title="please").add_to_labels("cc01")
     result = run(settings(sandbox, tmp_path))
     assert result.status is Status.IDLE
     assert result.requests["by_operation"] == {"poll_issues": 1, "permission": 1}
@@ -318,3 +366,40 @@ def test_a_git_failure_releases_the_task_with_a_masked_reason(sandbox, repo, tmp
     assert result.status is Status.FAILED and result.tasks[0].reason.startswith("git ")
     assert labels_of(repo, number) == {"cc01"} and claims(sandbox).read(number).kind is ClaimKind.RELEASE
     assert sandbox.token("github-actions[bot]") not in comments_of(repo, number)[-1]
+
+
+# -- isolation -----------------------------------------------------------------------------------
+
+
+def test_without_a_working_bubblewrap_the_worker_stops_before_claiming(sandbox, repo, tmp_path, monkeypatch):
+    number = new_issue(repo)
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bwrap-here"))
+    with pytest.raises(InputError, match="apt-get install -y bubblewrap"):
+        run(settings(sandbox, tmp_path))
+    assert labels_of(repo, number) == {"cc01"} and comments_of(repo, number) == []
+    assert claims(sandbox).read(number) is None
+
+
+def test_isolation_none_is_logged_loudly_and_shown_in_the_job_summary(sandbox, repo, tmp_path, caplog):
+    new_issue(repo)
+    result = run(settings(sandbox, tmp_path, isolation=IsolationSettings(mode="none")))
+    assert result.status is Status.DELIVERED and result.isolation == "none"
+    assert "ISOLATION IS OFF" in caplog.text
+    assert "**Isolation was off**" in render("worker_summary.md.j2", result=result.to_json())
+
+
+# -- budgets -------------------------------------------------------------------------------------
+
+
+BUDGETS = [({"max_requests": 1}, "--max-requests"), ({"rate_limit_reserve": 4999}, "--rate-limit-reserve")]
+
+
+@pytest.mark.parametrize(("budget", "flag"), BUDGETS)
+def test_a_spent_run_budget_stops_between_tasks_naming_the_flag(sandbox, repo, tmp_path, budget, flag):
+    first, second = new_issue(repo, title="First"), new_issue(repo, title="Second")
+    result = run(settings(sandbox, tmp_path, max_tasks=0, loop=True, interval=0, **budget))
+
+    assert result.status is Status.BUDGET_SPENT and result.exit_code == 0 and flag in result.message
+    assert [task.issue for task in result.tasks] == [first]  # the claimed task was finished, not abandoned
+    assert labels_of(repo, first) >= {"completed"} and labels_of(repo, second) == {"cc01"}
+    assert result.requests["rate_limit"]["end"]["remaining"] < result.requests["rate_limit"]["start"]["remaining"]

@@ -82,3 +82,37 @@ def test_work_trees_can_come_from_an_existing_checkout(sandbox, tmp_path):
     workspace.push(tree, "ccc/9-g")
     assert show_file(sandbox, "ccc/9-g", "g.txt") == "from a checkout\n"
     assert not (tmp_path / "w" / "repo").exists()  # no second clone
+
+
+def test_a_task_tree_has_no_git_directory_and_a_planted_one_is_ignored(sandbox, workspace, tmp_path):
+    tree = workspace.prepare(base="main", name="6")
+    assert not (tree / ".git").exists()
+    proof = tmp_path / "planted-ran"
+    (tree / ".git").mkdir()
+    (tree / ".git" / "config").write_text(f"[core]\n\thooksPath = /tmp\n[alias]\n\tadd = !touch {proof}\n")
+    (tree / "f").write_text("x")
+    assert workspace.commit_all(tree, message="m", author="a", email="a@example.com")
+    workspace.push(tree, "ccc/6-plain")
+    assert show_file(sandbox, "ccc/6-plain", "f") == "x" and not proof.exists()
+
+
+def test_global_and_system_git_config_and_git_variables_are_ignored(sandbox, workspace, tmp_path, monkeypatch):
+    """A url rewrite in the global config, and GIT_* variables in the worker's environment, change nothing."""
+    evil = tmp_path / "evil.gitconfig"
+    evil.write_text(f'[url "file://{tmp_path}/nowhere"]\n\tinsteadOf = {sandbox.git_url}\n')
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(evil))
+    monkeypatch.setenv("GIT_DIR", str(tmp_path / "elsewhere"))
+    tree = workspace.prepare(base="main", name="7")
+    (tree / "g").write_text("y")
+    workspace.commit_all(tree, message="m", author="a", email="a@example.com")
+    workspace.push(tree, "ccc/7-clean")
+    assert show_file(sandbox, "ccc/7-clean", "g") == "y"
+
+
+def test_only_the_remote_transport_is_allowed(sandbox, tmp_path):
+    token = sandbox.token(BOT)
+    ext = Workspace(
+        remote_url="ext::sh -c touch% /tmp/ccc-ext-ran", token=token, root=tmp_path / "x", masker=Masker([])
+    )
+    with pytest.raises(GitError, match="transport 'ext' not allowed"):
+        ext.ensure_repo()

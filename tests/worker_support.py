@@ -11,46 +11,42 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
-from github import Auth, Github
-
-from ccc.client import RepoClient, RetryPolicy
+from ccc.client import RepoClient
+from ccc.isolation.confine import BASE_PYTHON, IsolationSettings
 from ccc.protocol.claims import ClaimStore
 from ccc.worker.settings import WorkerSettings
+from conftest import github_client, repo_client
 
 AGENT_SCRIPT = Path(__file__).parent / "agents" / "scripted.py"
 BOT = "github-actions[bot]"
+# The confinement the worker tests run agents in: the default one, plus the test agents' directory.
+ISOLATED = IsolationSettings(read_only=(AGENT_SCRIPT.parent,))
 
 
 def agent(*flags: str) -> str:
-    """The shell command running the scripted test agent with `flags`."""
-    return shlex.join([sys.executable, str(AGENT_SCRIPT), *flags])
+    """The shell command running the scripted test agent with `flags` (the bare interpreter: no venv needed)."""
+    return shlex.join([str(BASE_PYTHON), str(AGENT_SCRIPT), *flags])
 
 
-def client(sandbox, login: str = BOT, *, sleep=lambda _: None) -> RepoClient:
-    """The client layer as the worker uses it, without pacing or (unless `sleep` is given) waits."""
-    return RepoClient(
-        token=sandbox.token(login),
-        repo=sandbox.repo,
-        api_url=sandbox.api_url,
-        policy=RetryPolicy(backoff_seconds=0.01),
-        sleep=sleep,
-        seconds_between_requests=0,
-        seconds_between_writes=0,
-    )
+def client(sandbox, login: str = BOT, **overrides) -> RepoClient:
+    """The client layer as the worker uses it (the bot's token), unpaced."""
+    return repo_client(sandbox, login, **overrides)
 
 
-def github(sandbox, login: str = "maintainer") -> Github:
-    """Plain PyGithub for arranging and inspecting state (unpaced)."""
-    return Github(
-        base_url=sandbox.api_url,
-        auth=Auth.Token(sandbox.token(login)),
-        retry=None,
-        seconds_between_requests=None,
-        seconds_between_writes=None,
+github = github_client  # plain PyGithub for arranging and inspecting state
+
+
+def allow_actions_to_open_pulls(sandbox) -> None:
+    """What ccc's setup asks of a repository admin: let the Actions token open pull requests (the
+    realistic sandbox, like GitHub, starts with it off)."""
+    github(sandbox).requester.requestJsonAndCheck(
+        "PUT", f"/repos/{sandbox.repo}/actions/permissions/workflow", input={"can_approve_pull_request_reviews": True}
     )
 
 
 def settings(sandbox, workdir: Path, **overrides) -> WorkerSettings:
+    """A worker's settings on a repository set up as ccc asks (Actions may open pull requests)."""
+    allow_actions_to_open_pulls(sandbox)
     values = {
         "worker": "cc01",
         "repo": sandbox.repo,
@@ -62,7 +58,9 @@ def settings(sandbox, workdir: Path, **overrides) -> WorkerSettings:
         "write_pacing": 0,
         "progress_interval": 0,
         "trusted_authors": (),
+        "manager_login": "maintainer",  # the tests' issues are made by the maintainer, as the manager's would be
         "lease": timedelta(minutes=5),
+        "isolation": ISOLATED,
         **overrides,
     }
     return WorkerSettings(**values)
@@ -110,14 +108,21 @@ def push_branch(sandbox, workdir: Path, branch: str, filename: str) -> None:
     git("push", "--quiet", "origin", f"HEAD:refs/heads/{branch}", cwd=clone)
 
 
-def worker_process(sandbox, workdir: Path, name: str, *flags: str, env: dict | None = None) -> subprocess.Popen:
-    """`ccc worker run` as its own process, as a runner would start it."""
+def worker_process(
+    sandbox, workdir: Path, name: str, *flags: str, env: dict | None = None, setup: bool = True
+) -> subprocess.Popen:
+    """`ccc worker run` as its own process, as a runner would start it (on a repository set up as ccc asks;
+    `setup=False` when the test has set it up already, e.g. before injecting faults)."""
+    if setup:
+        allow_actions_to_open_pulls(sandbox)
     command = [
         sys.executable, "-m", "ccc", "worker", "run", "--worker", "cc01", "--repo", sandbox.repo,
         "--api-url", sandbox.api_url, "--git-url", sandbox.git_url, "--workdir", str(workdir / name),
-        "--trusted-authors", "maintainer", "--write-pacing", "0", "--progress-interval", "0", "--json", *flags,
+        "--trusted-authors", "maintainer", "--manager-login", "maintainer", "--write-pacing", "0",
+        "--progress-interval", "0", "--json", "--read-only-paths", str(AGENT_SCRIPT.parent), *flags,
     ]  # fmt: skip
-    environment = {**os.environ, "GITHUB_TOKEN": sandbox.token(BOT), "GITHUB_RUN_ID": name, **(env or {})}
+    environment = {**os.environ, "GITHUB_TOKEN": sandbox.token(BOT), "GITHUB_RUN_ID": name,
+                   "CCC_CACHE_DIR": str(workdir / name / "cache"), **(env or {})}  # fmt: skip
     return subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

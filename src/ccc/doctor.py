@@ -15,6 +15,7 @@ from enum import Enum
 from pathlib import Path
 
 from ccc.client import RepoClient
+from ccc.client.models import RepositoryAccess
 from ccc.errors import AuthError, BadCredentialsError, GitHubError, NotFoundError
 from ccc.manifest import ANY_WORKER, DEFAULT_GLOBS, Manifest, ManifestError
 from ccc.manifest.committed import load_committed
@@ -87,13 +88,15 @@ class Diagnosis:
 
 def diagnose(client: RepoClient, settings: DoctorSettings) -> Diagnosis:
     checks = [check_token(client)]
+    access = None
     if checks[0].outcome is not Outcome.FAIL:
-        checks.append(check_repository(client))
-    if all(check.outcome is not Outcome.FAIL for check in checks):
+        access, repository = check_repository(client)
+        checks.append(repository)
+    if access is not None:
         manifest, manifest_check = check_manifest(settings)
         workers = worker_labels(manifest, settings)
         checks += [
-            check_permissions(client),
+            check_permissions(access),
             check_pull_requests(client, settings),
             check_claim_refs(client, settings.claims_namespace),
             check_labels(client, settings, workers),
@@ -114,22 +117,21 @@ def check_token(client: RepoClient) -> Check:
     return Check("token", Outcome.PASS, f"authenticates as {login}")
 
 
-def check_repository(client: RepoClient) -> Check:
+def check_repository(client: RepoClient) -> tuple[RepositoryAccess | None, Check]:
     try:
         access = client.repository_access()
     except (NotFoundError, AuthError):
-        return Check(
+        return None, Check(
             "repository",
             Outcome.FAIL,
             f"{client.full_name} is not there, or this token may not see it",
             "check --repo/GITHUB_REPOSITORY, and give the token access to the repository",
         )
-    return Check("repository", Outcome.PASS, f"{access.full_name} (default branch {access.default_branch})")
+    return access, Check("repository", Outcome.PASS, f"{access.full_name} (default branch {access.default_branch})")
 
 
-def check_permissions(client: RepoClient) -> Check:
+def check_permissions(access: RepositoryAccess) -> Check:
     """The token's role (user tokens) and scopes (classic tokens); app tokens' permissions cannot be read."""
-    access = client.repository_access()
     needed = "contents, issues and pull-requests: write"
     if access.scopes is not None and not {"repo", "public_repo"} & set(access.scopes):
         return Check(

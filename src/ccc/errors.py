@@ -49,6 +49,10 @@ class AuthError(GitHubError):
     """The token is missing, wrong, or lacks a permission."""
 
 
+class ActionsMayNotOpenPullsError(AuthError):
+    """The repository forbids GitHub Actions' token to create pull requests (GitHub's default)."""
+
+
 class BadCredentialsError(AuthError):
     """GitHub does not know the token at all (401): nothing else is worth trying."""
 
@@ -61,12 +65,29 @@ class RateLimitError(GitHubError):
         self.reset_at = reset_at
 
 
+class BudgetSpent(CccError):
+    """The run reached its own budget (requests, writes, the rate-limit reserve) and stopped cleanly.
+
+    Not a failure: the work left is for the next run, which resumes where this one stopped.
+    """
+
+    exit_code = 0
+
+    def __init__(self, message: str, *, reset_at: float | None = None):
+        super().__init__(message)
+        self.reset_at = reset_at
+
+
 class AmbiguousWriteError(GitHubError):
     """A write may or may not have been applied (timeout or 5xx): read back before retrying."""
 
 
 class TransientError(GitHubError):
     """The server kept failing (5xx, resets) after every retry we allow."""
+
+
+class OutcomeUnknown(TransientError):
+    """A claim write GitHub never settled: neither won nor lost. The claim stays as it was known; try later."""
 
 
 class NotFoundError(GitHubError):

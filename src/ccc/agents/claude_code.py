@@ -10,15 +10,17 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
+from ccc.agents.logtail import tail_of
 from ccc.agents.proctree import kill_process_tree
 from ccc.agents.progress import Progress
 from ccc.agents.report import AgentReport, Outcome, Stop, build_report
 from ccc.agents.stream import TODO_TOOL, StreamParser
 from ccc.errors import InputError
+from ccc.isolation.confine import Confinement, ModelApi
 
 # The version the tests run against (tools/claude/package-lock.json pins it).
 TESTED_VERSION = "2.1.330"
@@ -30,11 +32,13 @@ QUIET_ENV = {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_TELEMETRY
 CHECKLIST_ENV = {"CLAUDE_CODE_ENABLE_TASKS": "0"}
 # What a shell needs from the worker's environment; everything else (GitHub tokens above all) stays out.
 PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+# What the CLI holds instead of the key when the worker's API proxy adds the real one outside the confinement.
+PLACEHOLDER_CREDENTIAL = "ccc-isolated-the-worker-adds-the-key"
 # Linux caps one argv string at 128 KiB (MAX_ARG_STRLEN); the prompt travels as one.
 MAX_PROMPT_BYTES = 128 * 1024 - 1
 # How long the CLI gets to stop its tools and exit after SIGTERM before everything left is killed.
 TERMINATE_GRACE_SECONDS = 5.0
-LOG_TAIL_CHARS = 4000
 # How often the wait for the next stream line looks at the clock and the stop request.
 POLL_SECONDS = 0.25
 
@@ -95,7 +99,7 @@ class ClaudeCodeSettings:
         found = shutil.which(self.executable)
         if not found:
             raise InputError(MISSING_CLI.format(executable=self.executable))
-        return found
+        return os.path.realpath(found)  # the file itself: a confined agent sees its package, not the symlinks
 
 
 def build_command(prompt: str, settings: ClaudeCodeSettings) -> list[str]:
@@ -140,6 +144,24 @@ def build_env(
     return env
 
 
+def model_api(settings: ClaudeCodeSettings) -> ModelApi:
+    """The Messages API and the headers that authenticate to it, for the worker's auth-adding proxy."""
+
+    def headers() -> dict[str, str]:
+        if settings.api_key:
+            return {"x-api-key": settings.api_key}
+        return {"authorization": f"Bearer {settings.oauth_token}"}
+
+    return ModelApi(settings.base_url or DEFAULT_BASE_URL, headers)
+
+
+def keyless(settings: ClaudeCodeSettings, base_url: str) -> ClaudeCodeSettings:
+    """The settings the confined CLI sees: a placeholder credential, and the proxy as its API."""
+    credentials = {"api_key": None, "oauth_token": None}
+    credentials["api_key" if settings.api_key else "oauth_token"] = PLACEHOLDER_CREDENTIAL
+    return replace(settings, base_url=base_url, **credentials)
+
+
 def run_claude_code(
     prompt: str,
     workdir: str | Path,
@@ -150,11 +172,13 @@ def run_claude_code(
     transcript: Path | None = None,
     extra_env: Mapping[str, str] = {},
     base_env: Mapping[str, str] | None = None,
+    confinement: Confinement | None = None,
 ) -> AgentReport:
     """Run Claude Code in `workdir` until it finishes, a limit stops it or `stop_event` is set.
 
     Never raises for the agent's own failures: they are in the report. `transcript` receives the raw
-    stream-json lines (kept for inspection next to the task's other files).
+    stream-json lines (kept for inspection next to the task's other files). Within a `confinement` that
+    proxies the model API, the CLI holds a placeholder and the proxy adds the real credential.
     """
     settings.validate()
     if len(prompt.encode()) > MAX_PROMPT_BYTES:
@@ -167,11 +191,16 @@ def run_claude_code(
         tempfile.TemporaryFile() as stderr,
         open(transcript or os.devnull, "a", encoding="utf-8") as transcript_file,
     ):
+        proxied = confinement.model_base_url if confinement is not None else None
+        seen = keyless(settings, proxied) if proxied else settings
+        env = build_env(seen, Path(home), base_env=environment, extra_env=extra_env)
+        if confinement is not None:
+            command, env = confinement.wrap(command, env, writable_dirs=(Path(home),))
         started = time.monotonic()
         process = subprocess.Popen(
             command,
             cwd=workdir,
-            env=build_env(settings, Path(home), base_env=environment, extra_env=extra_env),
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=stderr,
@@ -184,7 +213,7 @@ def run_claude_code(
             raise
         exit_code = process.wait()
         wall_seconds = time.monotonic() - started
-        log_tail = _tail(stderr)
+        log_tail = tail_of(stderr)
     state = watch.parser.state
     return build_report(state, exit_code=exit_code, wall_seconds=wall_seconds, stop=stop, log_tail=log_tail)
 
@@ -245,9 +274,3 @@ def _line_queue(stream: IO[bytes] | None) -> queue.Queue[str | None]:
 
     threading.Thread(target=pump, name="claude-stream", daemon=True).start()
     return lines
-
-
-def _tail(stream: IO[bytes]) -> str:
-    size = stream.seek(0, os.SEEK_END)
-    stream.seek(max(0, size - LOG_TAIL_CHARS))
-    return stream.read().decode("utf-8", errors="replace")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from ccc.render import render
+from ccc.untrusted import neutralise
 
 PROGRESS_TEMPLATE = "claude_code_progress.md.j2"
 # A status comment must stay readable and far below GitHub's 65536-character limit.
@@ -92,5 +93,5 @@ def inline_code(text: str) -> str:
 
 
 def plain_text(text: str) -> str:
-    """Agent-written text shown as is, except that it cannot mention (notify) people or teams."""
-    return one_line(text).replace("@", "@\u200b")
+    """Agent-written text shown as is, except that it cannot mention, close, reference or embed (see untrusted)."""
+    return neutralise(one_line(text))

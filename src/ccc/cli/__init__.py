@@ -71,8 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except CccError as exc:
         # Errors that carry several located problems (manifests) annotate each one in place.
+        level = "notice" if exc.exit_code == 0 else "error"  # a run that stopped at its budget did not fail
         for problem in getattr(exc, "problems", None) or [exc]:
-            annotate("error", problem.message, file=problem.file, line=problem.line, col=problem.col)
+            annotate(level, problem.message, file=problem.file, line=problem.line, col=problem.col)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

@@ -11,6 +11,7 @@ from ccc.cli.options import (
     LABEL_NAMES_HELP,
     MAX_ATTEMPTS_HELP,
     DefaultsFormatter,
+    add_budget_options,
     add_connection_options,
     add_manager_login_option,
     connection_from,
@@ -19,7 +20,7 @@ from ccc.cli.options import (
 )
 from ccc.cli.validate import report_problems
 from ccc.manager import run
-from ccc.manager.settings import DEFAULT_WRITES_PER_MINUTE, ManagerSettings
+from ccc.manager.settings import DEFAULT_WRITES_PER_HOUR, DEFAULT_WRITES_PER_MINUTE, ManagerSettings
 from ccc.manifest import DEFAULT_GLOBS, ManifestError
 from ccc.protocol.claims import DEFAULT_NAMESPACE
 
@@ -52,6 +53,7 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--label-names", metavar="KEY=NAME,…", help=LABEL_NAMES_HELP)
     parser.add_argument("--template-dir", type=Path, help="directory of templates overriding ccc's own")
+    add_budget_options(parser)
 
 
 def add_manifest_options(parser: argparse.ArgumentParser) -> None:
@@ -90,6 +92,15 @@ def add_write_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_WRITES_PER_MINUTE,
         help="pace writes under GitHub's content-creation limit (0: unpaced)",
+    )
+    parser.add_argument(
+        "--max-writes-per-hour",
+        type=int,
+        default=DEFAULT_WRITES_PER_HOUR,
+        help="stop when the last hour's writes reach GitHub's hourly content-creation limit (0: no cap)",
+    )
+    parser.add_argument(
+        "--max-writes-per-run", type=int, default=0, help="stop after N writes; the next run resumes (0: no cap)"
     )
 
 

@@ -117,3 +117,22 @@ class EnvOptions:
     def resolve(self, args: argparse.Namespace, env: Mapping[str, str]) -> argparse.Namespace:
         values = vars(args) | {dest: option.value(getattr(args, dest), env) for dest, option in self.options.items()}
         return argparse.Namespace(**values)
+
+
+def add_budget_options(parser: argparse.ArgumentParser) -> None:
+    """A run's budget (docs/scaling.md): the run stops cleanly when it is spent, naming the flag to raise."""
+    parser.add_argument("--max-requests", type=int, default=0, metavar="N", help="requests per run (0: no limit)")
+    parser.add_argument(
+        "--rate-limit-reserve",
+        type=int,
+        default=0,
+        metavar="N",
+        help="units of the hourly rate limit this run never spends (left for the token's other users)",
+    )
+    parser.add_argument(
+        "--max-wait",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="longest one request waits out rate limits before the run stops with exit 3",
+    )

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Mapping
 from datetime import timedelta
@@ -24,8 +25,10 @@ from ccc.cli.options import (
     labels_from,
 )
 from ccc.errors import InputError
+from ccc.isolation.confine import MODEL_API_HOST, IsolationSettings
 from ccc.protocol.claims import DEFAULT_NAMESPACE
 from ccc.render import render
+from ccc.worker.listing_cache import cache_dir_default
 from ccc.worker.masking import Masker, MaskingFilter
 from ccc.worker.result import Status, WorkerResult
 from ccc.worker.run import run, workdir_default
@@ -38,10 +41,11 @@ git ref, run the agent command on it in a fresh work tree, and deliver a pull re
 Every option can also be set with the environment variable named after it in brackets (e.g.
 --max-tasks is CCC_MAX_TASKS); flags win. Tokens are read only from environment variables (--token-env).
 
-The agent command runs with `sh -c` in the work tree, in its own process group, with a clean
-environment: PATH, HOME, locale, CCC_PROMPT_FILE, CCC_ISSUE_NUMBER, CCC_ISSUE_TITLE, CCC_BRANCH,
-CCC_WORKDIR, CCC_PROGRESS_FILE, plus --pass-env names; no GitHub token unless --pass-token.
-Lines it appends to $CCC_PROGRESS_FILE appear on the issue as one progress comment.
+The agent command runs with `sh -c` in the work tree, confined by bubblewrap (--isolation bwrap: its
+own namespaces, only its tree writable, network only through the --allow-domains proxy; see
+docs/security.md), with a clean environment: PATH, HOME, locale, CCC_PROMPT_FILE, CCC_ISSUE_NUMBER,
+CCC_ISSUE_TITLE, CCC_BRANCH, CCC_WORKDIR, CCC_PROGRESS_FILE, plus --pass-env names; no GitHub token
+unless --pass-token. Lines it appends to $CCC_PROGRESS_FILE appear on the issue, neutralised.
 """
 
 EPILOG = """\
@@ -94,6 +98,23 @@ def _add_options(p: argparse.ArgumentParser, option) -> None:
     option(p, "--test-command", "shell command run after the agent; the task fails if it fails")
     option(p, "--pass-env", "comma-separated variables the agent may see (e.g. its API key)", default="")
     option(p, "--pass-token", "give the agent GITHUB_TOKEN and GH_TOKEN too", switch=True)
+    option(
+        p,
+        "--isolation",
+        "bwrap (confine the agent with bubblewrap) or none (an explicit, loudly logged opt-out; macOS)",
+        default="bwrap",
+    )
+    option(p, "--network", "the confined agent's network: allowlist, none or host", default="allowlist")
+    option(p, "--allow-domains", "comma-separated hosts the agent may reach besides the model API", default="")
+    option(p, "--read-only-paths", "comma-separated toolchain directories the confined agent may read", default="")
+    option(
+        p,
+        "--secret-env",
+        "comma-separated variables holding secrets: masked in logs and refused in the agent's commit",
+        default="",
+    )
+    option(p, "--allow-workflow-changes", "let the agent's commit change .github/workflows/", switch=True)
+    option(p, "--max-change-bytes", "refuse a commit whose changed files hold more", type=int, default=10_000_000)
     option(p, "--max-tasks", "tasks per run (default 1 with --once, no limit with --loop)", type=int)
     option(p, "--timeout-minutes", "kill the agent's process group after this long", type=float, default=60.0)
     option(p, "--lease-minutes", "claim lease, renewed by a heartbeat every third of it", type=float, default=10.0)
@@ -105,6 +126,13 @@ def _add_options(p: argparse.ArgumentParser, option) -> None:
         "trusted only by exact login (the default lets the issues the manager creates with the Actions "
         "token be taken out of the box)",
         default=",".join(DEFAULT_TRUSTED_AUTHORS),
+    )
+    option(
+        p,
+        "--manager-login",
+        "the manager's login: only its issues' task markers (dependencies, retired) count, and only its issues "
+        "are taken without checking who applied the worker label",
+        default=DEFAULT_TRUSTED_AUTHORS[0],
     )
     option(p, "--assignee", "login to assign claimed issues to")
     option(p, "--base-branch", "branch to work from and open PRs against (default: the repository's default)")
@@ -119,6 +147,13 @@ def _add_options(p: argparse.ArgumentParser, option) -> None:
     )
     option(p, "--label-names", LABEL_NAMES_HELP, default="")
     option(p, "--claims-namespace", "ref prefix of the claim locks", default=DEFAULT_NAMESPACE)
+    option(
+        p,
+        "--cache-dir",
+        "where listing ETags persist between runs, so idle polls cost nothing "
+        "(default: $RUNNER_TOOL_CACHE/ccc/listings or ~/.cache/ccc/listings)",
+        type=Path,
+    )
     mode = p.add_mutually_exclusive_group()
     option(mode, "--once", "take up to --max-tasks tasks, then exit 0 even when idle (the default)", switch=True)
     option(mode, "--loop", "keep polling, with ETags so idle polls cost no rate limit", switch=True)
@@ -132,6 +167,15 @@ def _add_options(p: argparse.ArgumentParser, option) -> None:
     )
     option(p, "--progress-interval", "least seconds between edits of the progress comment", type=float, default=30.0)
     option(p, "--write-pacing", "seconds between write requests (GitHub asks for 1)", type=float, default=1.0)
+    option(p, "--max-requests", "requests per run, checked before each poll (0: no limit)", type=int, default=0)
+    option(
+        p,
+        "--rate-limit-reserve",
+        "units of the hourly rate limit left for the token's other users: no poll starts into them",
+        type=int,
+        default=0,
+    )
+    option(p, "--max-wait", "longest one request waits out rate limits before the run stops", type=float, default=300.0)
     option(p, "--dry-run", "list what would be claimed; change nothing", switch=True)
     option(p, "--json", "print only the JSON result (on stdout, always), not the summary line on stderr", switch=True)
 
@@ -169,11 +213,21 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str] = os.environ)
         template_dir=Path(args.template_dir) if args.template_dir else None,
         agent_env=split_list(args.pass_env),
         pass_token=bool(args.pass_token),
+        isolation=IsolationSettings(
+            mode=args.isolation,
+            network=args.network,
+            allow_domains=(MODEL_API_HOST, *split_list(args.allow_domains)),
+            read_only=tuple(Path(path) for path in split_list(args.read_only_paths)),
+        ),
+        secret_env=split_list(args.secret_env),
+        allow_workflow_changes=bool(args.allow_workflow_changes),
+        max_change_bytes=int(args.max_change_bytes),
         max_tasks=max_tasks,
         timeout=timedelta(minutes=float(args.timeout_minutes)),
         lease=timedelta(minutes=float(args.lease_minutes)),
         max_attempts=int(args.max_attempts),
         trusted_authors=split_list(args.trusted_authors),
+        manager_login=args.manager_login,
         assignee=args.assignee or None,
         base_branch=args.base_branch or None,
         draft=bool(args.draft),
@@ -185,6 +239,11 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str] = os.environ)
         dry_run=bool(args.dry_run),
         progress_interval=float(args.progress_interval),
         write_pacing=float(args.write_pacing),
+        max_requests=int(args.max_requests),
+        rate_limit_reserve=int(args.rate_limit_reserve),
+        max_wait=float(args.max_wait),
+        cache_dir=Path(args.cache_dir) if args.cache_dir else cache_dir_default(env),
+        spread=f"{args.worker}@{env.get('RUNNER_NAME') or socket.gethostname()}/{os.getpid()}",
         labels=labels_from(args.label_names),
         claims_namespace=args.claims_namespace,
         run_id=env.get("GITHUB_RUN_ID", ""),

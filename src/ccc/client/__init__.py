@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import os
 
-from ccc.client.models import Comment, GitCommit, Issue, IssuePage, Label, PullRequest, Ref
+from ccc.client.budget import Budget
+from ccc.client.listing import LabelView
+from ccc.client.models import Comment, GitCommit, Issue, Label, PullRequest, Ref, RefWrite
 from ccc.client.policy import RetryPolicy
 from ccc.client.repo import DEFAULT_API_URL, RepoClient
-from ccc.client.transport import RequestCounter
+from ccc.client.transport import RateLimit, RequestCounter
 
 __all__ = [
+    "Budget",
     "Comment",
     "GitCommit",
     "Issue",
-    "IssuePage",
     "Label",
+    "LabelView",
     "PullRequest",
     "Ref",
+    "RateLimit",
+    "RefWrite",
     "RepoClient",
     "RequestCounter",
     "RetryPolicy",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 
@@ -106,6 +107,15 @@ class PullRequest:
         )
 
 
+class RefWrite(str, Enum):
+    """How a compare-and-set write of a ref ended, as GitHub's primary answered it (never a replica's read)."""
+
+    DONE = "done"  # the ref points at the sha we wrote
+    TAKEN = "taken"  # refused for good: the ref exists and points elsewhere (not a fast forward)
+    ABSENT = "absent"  # refused: there is no such ref
+    UNKNOWN = "unknown"  # GitHub kept failing: the ref may or may not have moved
+
+
 @dataclass(frozen=True)
 class Ref:
     name: str  # full name, refs/...
@@ -142,15 +152,6 @@ class Label:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Label:
         return cls(name=data["name"], color=data.get("color", ""), description=data.get("description") or "")
-
-
-@dataclass(frozen=True)
-class IssuePage:
-    """Result of a conditional listing: `not_modified` means the cached `etag` still holds."""
-
-    issues: tuple[Issue, ...]
-    etag: str | None
-    not_modified: bool
 
 
 @dataclass(frozen=True)

@@ -18,20 +18,13 @@ from urllib.parse import quote
 import requests
 from github import Auth, Github, GithubException
 
-from ccc.client.models import (
-    Comment,
-    GitCommit,
-    Issue,
-    IssuePage,
-    Label,
-    PullRequest,
-    Ref,
-    RepositoryAccess,
-    Runner,
-)
-from ccc.client.policy import RetryPolicy, describe_reset, rate_limit_wait
-from ccc.client.transport import RequestCounter, counting
+from ccc.client.budget import Budget
+from ccc.client.listing import WATERMARK_SLACK, LabelView
+from ccc.client.models import Comment, GitCommit, Issue, Label, PullRequest, Ref, RefWrite, RepositoryAccess, Runner
+from ccc.client.policy import RateLimitWait, RetryPolicy, describe_reset, rate_limit_wait
+from ccc.client.transport import RequestCounter, ServerClock, counting
 from ccc.errors import (
+    ActionsMayNotOpenPullsError,
     AmbiguousWriteError,
     AuthError,
     BadCredentialsError,
@@ -51,6 +44,22 @@ DEFAULT_API_URL = "https://api.github.com"
 _READBACK_SLACK = timedelta(minutes=2)
 _LINK_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 
+# Rendered when GitHub refuses a sub-issue link other than "already linked to this parent".
+SUB_ISSUE_REFUSED = (
+    "#{parent}: GitHub refused to link a sub-issue ({reason}). It may already have another parent, or the link "
+    "would exceed GitHub's limits (100 sub-issues per parent, 8 levels, no cycles)."
+)
+# GitHub's 403 text when the repository does not let Actions' token open pull requests.
+ACTIONS_PULLS_FORBIDDEN = "GitHub Actions is not permitted to create or approve pull requests."
+# Rendered for that 403, naming both ways out.
+ACTIONS_PULLS_HINT = (
+    "{operation}: GitHub refused (403 {message}) because this repository does not let GitHub Actions' token "
+    "open pull requests. Fix one of: turn on Settings > Actions > General > Workflow permissions > "
+    '"Allow GitHub Actions to create and approve pull requests" (REST: PUT /repos/OWNER/NAME/actions/'
+    "permissions/workflow with can_approve_pull_request_reviews=true), or give the worker a `pr-token` "
+    "(a token of a user or app allowed to open pull requests)."
+)
+
 
 class RepoClient:
     """GitHub operations on one repository; counts every request under the operation that made it."""
@@ -66,6 +75,9 @@ class RepoClient:
         policy: RetryPolicy | None = None,
         timeout: float = 30,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        budget: Budget | None = None,
+        listing_slack: timedelta = WATERMARK_SLACK,
         seconds_between_requests: float = 0.25,
         seconds_between_writes: float = 1.0,
     ):
@@ -79,7 +91,11 @@ class RepoClient:
         self.counter = counter or RequestCounter()
         self.dry_run = dry_run
         self.policy = policy or RetryPolicy()
+        self.server_clock = ServerClock()
+        self.budget = budget or Budget()
+        self.listing_slack = listing_slack  # how far before a view's watermark changes are re-read
         self._sleep = sleep
+        self._clock = clock
         # retry=None: no replays inside PyGithub/urllib3; `_call` decides per request.
         self._gh = Github(
             auth=Auth.Token(token),
@@ -94,6 +110,7 @@ class RepoClient:
         )
         self._repo = self._gh.get_repo(repo)
         self._repo_path = f"/repos/{repo}"
+        self._comment_login: str | None = None  # the author of our first comment: read-backs accept only it
 
     def close(self) -> None:
         self._gh.close()
@@ -106,26 +123,24 @@ class RepoClient:
             log.info("dry-run: would %s", operation)
             self.counter.add(operation, status=None, write=True)
             return None  # type: ignore[return-value]
-        attempt = 0
+        attempt, limited, waited = 0, 0, 0.0
         while True:
             attempt += 1
+            self.budget.check(operation, self.counter)
             try:
-                with counting(self.counter, operation):
+                with counting(self.counter, operation, self.server_clock):
                     return fn()
             except GithubException as exc:
                 message = _message(exc)
-                wait = rate_limit_wait(exc.status, exc.headers or {}, message, self.policy)
+                now = self._clock()
+                wait = rate_limit_wait(exc.status, exc.headers or {}, message, self.policy, now, repeat=limited + 1)
                 if wait is not None:
-                    if wait.seconds > self.policy.max_rate_limit_wait_seconds:
-                        kind = "API rate limit" if wait.primary else "secondary rate limit"
-                        raise RateLimitError(
-                            f"{operation}: GitHub's {kind} is exhausted; it resets at "
-                            f"{describe_reset(wait.reset_at)}. Try again then, poll less often, "
-                            "or use a GitHub App token (5,000 requests/hour).",
-                            reset_at=wait.reset_at,
-                        ) from None
+                    limited += 1
+                    if waited + wait.seconds > self.policy.max_rate_limit_wait_seconds:
+                        raise _rate_limit_error(operation, wait, now) from None
                     log.warning("%s: rate limited, waiting %.0fs", operation, wait.seconds)
                     self._sleep(wait.seconds)
+                    waited += wait.seconds
                     attempt -= 1  # not applied by GitHub: waiting is not a failed attempt
                     continue
                 if exc.status < 500:
@@ -140,9 +155,9 @@ class RepoClient:
             log.info("%s: %s, retrying (attempt %d)", operation, failure, attempt + 1)
             self._sleep(self.policy.backoff(attempt))
 
-    def _read_back(self, find: Callable[[], T | None]) -> T | None:
-        """Look for what an ambiguous write may have made; a miss is believed only once a lagging
-        listing has had time to catch up."""
+    def read_back(self, find: Callable[[], T | None]) -> T | None:
+        """Look for what a write made (or may have made); a miss is believed only once a lagging
+        replica has had time to catch up (`policy.read_back_delays`)."""
         for delay in (0.0, *self.policy.read_back_delays):
             if delay:
                 self._sleep(delay)
@@ -183,6 +198,20 @@ class RepoClient:
         except NotFoundError:
             return "none"
         return data.get("role_name") or data.get("permission") or "none"
+
+    def server_time(self) -> datetime:
+        """GitHub's time (from its answers' `Date`); asks once, for free, when nothing was asked yet.
+
+        Falls back to our own clock, with a warning, only if GitHub's answers carry no `Date` at all.
+        """
+        now = self.server_clock.now()
+        if now is None:
+            self._get_json("server_time", "/rate_limit")  # /rate_limit costs no rate limit
+            now = self.server_clock.now()
+        if now is None:
+            log.warning("GitHub's answers carry no Date header: judging leases by this runner's clock")
+            return datetime.now(timezone.utc)
+        return now
 
     def rate_limit(self) -> dict:
         return self._get_json("rate_limit", "/rate_limit")[1]["resources"]["core"]
@@ -236,27 +265,39 @@ class RepoClient:
             params["since"] = _iso(since)
         return [Issue.from_json(d) for d in self._paginate(operation, f"{self._repo_path}/issues", params)]
 
-    def poll_issues(self, *, labels: Iterable[str], etag: str | None) -> IssuePage:
-        """Open issues with these labels, or `not_modified` when nothing changed since `etag` (free).
+    def poll_label(self, label: str, view: LabelView | None) -> LabelView:
+        """The label's open issues, brought up to date from `view` at a cost that follows change (see
+        `ccc.client.listing`): unchanged is one free 304; a few changes cost 2 requests; no view, a full listing.
 
-        Sorted by last update, newest first, so any change to any matching issue changes page one's ETag.
+        The probe sorts by last update, newest first, so any change to any matching issue changes its ETag.
         """
-        params = {
-            "state": "open",
-            "sort": "updated",
-            "direction": "desc",
-            "per_page": PER_PAGE,
-            "labels": ",".join(labels),
-        }
+        params = {"state": "open", "sort": "updated", "direction": "desc", "per_page": PER_PAGE, "labels": label}
+        etag = view.etag if view else None
         headers = {"If-None-Match": etag} if etag else None
         resp_headers, data = self._get_json("poll_issues", f"{self._repo_path}/issues", params, headers)
-        if etag and not data and resp_headers.get("etag", etag) == etag:
-            return IssuePage(issues=(), etag=etag, not_modified=True)
-        items = list(data or ())
+        if view is not None and etag and not data and resp_headers.get("etag", etag) == etag:
+            return view  # 304: not charged
+        new_etag, now = resp_headers.get("etag"), self._clock()
         match = _LINK_NEXT.search(resp_headers.get("link", ""))
-        if match:
-            items += self._paginate("poll_issues", match.group(1).replace(self.api_url, "", 1))
-        return IssuePage(tuple(Issue.from_json(d) for d in items), resp_headers.get("etag"), False)
+        if not match:  # one page holds the whole label: the probe is the listing
+            return LabelView.listed(label, new_etag, list(data or ()), at=now)
+        if view is not None and not view.wants_full_listing(now):
+            changed = self._changes_since(view.since(self.listing_slack), limit=len(view.raw) + PER_PAGE)
+            if changed is not None:
+                return view.merged(changed, new_etag, at=now)
+        rest = self._paginate("poll_issues", match.group(1).replace(self.api_url, "", 1))
+        return LabelView.listed(label, new_etag, [*data, *rest], at=now)
+
+    def _changes_since(self, since: datetime, *, limit: int) -> list[dict] | None:
+        """Issues (any state, any label) updated since `since`; None once there are more than `limit`
+        (then listing the label itself costs less)."""
+        params = {"state": "all", "sort": "updated", "direction": "asc", "since": _iso(since)}
+        changed = []
+        for item in self._paginate("poll_changes", f"{self._repo_path}/issues", params):
+            changed.append(item)
+            if len(changed) > limit:
+                return None
+        return changed
 
     def get_issue(self, number: int) -> Issue:
         return Issue.from_json(self._get_json("get_issue", f"{self._repo_path}/issues/{number}")[1])
@@ -281,7 +322,7 @@ class RepoClient:
                 )
                 return None if created is None else Issue.from_json(created._rawData)
             except AmbiguousWriteError:
-                found = self._read_back(lambda: self.find_issue_by_marker(marker, since=started))
+                found = self.read_back(lambda: self.find_issue_by_marker(marker, since=started))
                 if found:
                     return found
         raise TransientError(f"create_issue {title!r}: GitHub kept failing; nothing was created")
@@ -353,7 +394,10 @@ class RepoClient:
             )
 
     def add_sub_issue(self, parent_number: int, child_id: int) -> None:
-        """Link a sub-issue (by issue id); already linked is fine."""
+        """Link a sub-issue by the child's issue **id** (not its number); already linked here is fine.
+
+        Any other refusal (another parent, a cycle, GitHub's 100 sub-issues or 8 levels) is raised.
+        """
         try:
             self._call(
                 "add_sub_issue",
@@ -361,12 +405,22 @@ class RepoClient:
                 replay_safe=True,
                 write=True,
             )
-        except UnprocessableError:
-            pass
+        except UnprocessableError as exc:
+            if any(child.id == child_id for child in self.list_sub_issues(parent_number)):
+                return
+            message = SUB_ISSUE_REFUSED.format(parent=parent_number, reason=exc.message)
+            raise UnprocessableError(message, errors=exc.errors) from exc
 
     def list_sub_issues(self, parent_number: int) -> list[Issue]:
         path = f"{self._repo_path}/issues/{parent_number}/sub_issues"
         return [Issue.from_json(d) for d in self._paginate("list_sub_issues", path)]
+
+    def label_actors(self, number: int, label: str) -> list[tuple[str, str]]:
+        """Who applied `label` to the issue, as (login, user type), oldest first (the issue's `labeled` events)."""
+        path = f"{self._repo_path}/issues/{number}/events"
+        events = self._paginate("label_actors", path)
+        labeled = (e for e in events if e.get("event") == "labeled" and (e.get("label") or {}).get("name") == label)
+        return [(e["actor"]["login"], e["actor"].get("type", "User")) for e in labeled if e.get("actor")]
 
     # -- comments ----------------------------------------------------------------------------
 
@@ -386,18 +440,25 @@ class RepoClient:
                     replay_safe=False,
                     write=True,
                 )
-                return None if made is None else Comment.from_json(made._rawData)
+                if made is None:
+                    return None
+                comment = Comment.from_json(made._rawData)
+                self._comment_login = self._comment_login or comment.author  # who GitHub says we are
+                return comment
             except AmbiguousWriteError:
                 if marker is None:
                     raise
-                found = self._read_back(lambda: self._find_comment(number, marker, since=started))
+                found = self.read_back(lambda: self._find_comment(number, marker, since=started))
                 if found:
                     return found
         raise TransientError(f"comment on #{number}: GitHub kept failing; nothing was posted")
 
     def _find_comment(self, number: int, marker: str, *, since: datetime) -> Comment | None:
+        """Ours only if the marker ends the body and, once we know our login, we wrote it: a marker quoted
+        or forged elsewhere (by an agent's text, or another account) is never taken for ours."""
         for comment in self.list_comments(number, since=since - _READBACK_SLACK):
-            if marker in comment.body:
+            mine = self._comment_login is None or comment.author == self._comment_login
+            if mine and comment.body.rstrip().endswith(marker):
                 return comment
         return None
 
@@ -425,6 +486,18 @@ class RepoClient:
 
         return self._call("create_commit", post, replay_safe=True, write=True)
 
+    def create_tree(self, files: dict[str, str]) -> str:
+        """Create a flat tree of text files {path: content}; content-addressed, so replays are harmless."""
+        entries = [{"path": path, "mode": "100644", "type": "blob", "content": text} for path, text in files.items()]
+
+        def post() -> str:
+            _, made = self._gh.requester.requestJsonAndCheck(
+                "POST", f"{self.api_url}{self._repo_path}/git/trees", input={"tree": entries}
+            )
+            return made["sha"]
+
+        return self._call("create_tree", post, replay_safe=True, write=True)
+
     def get_commit(self, sha: str) -> GitCommit:
         return GitCommit.from_json(self._get_json("get_commit", f"{self._repo_path}/git/commits/{sha}")[1])
 
@@ -439,32 +512,59 @@ class RepoClient:
         path = f"{self._repo_path}/git/matching-refs/{_short(prefix)}"
         return [Ref.from_json(d) for d in self._paginate("matching_refs", path)]
 
-    def create_ref(self, name: str, sha: str) -> bool:
-        """Compare-and-set create: True when the ref now points at `sha` because of us, False when taken."""
-        try:
-            self._call("create_ref", lambda: self._repo.create_git_ref(name, sha), replay_safe=False, write=True)
-            return True
-        except UnprocessableError:
-            pass  # exists already: maybe ours, if an earlier ambiguous attempt went through
-        except AmbiguousWriteError:
-            pass
-        current = self.get_ref(name)
-        return current is not None and current.sha == sha
+    def create_ref(self, name: str, sha: str) -> RefWrite:
+        """Compare-and-set create: DONE when the ref points at `sha` because of us, TAKEN when it exists elsewhere.
 
-    def update_ref(self, name: str, sha: str) -> bool:
-        """Fast-forward only (force false): True when the ref now points at `sha`, False when it moved elsewhere."""
+        An answer that leaves the outcome open (a 5xx, a reset, GitHub's transient "Reference update
+        failed", or "already exists" after such an answer) is settled by fast-forwarding the ref to
+        `sha`: GitHub's primary accepts that only if the ref is ours, where a read could come from a
+        replica that has not seen the create yet.
+        """
+        uncertain = False
+        for attempt in range(1, self.policy.attempts + 1):
+            try:
+                self._call("create_ref", lambda: self._repo.create_git_ref(name, sha), replay_safe=False, write=True)
+                return RefWrite.DONE
+            except UnprocessableError as exc:
+                if "already exists" in exc.message and not uncertain:
+                    return RefWrite.TAKEN
+            except AmbiguousWriteError:
+                pass
+            uncertain = True
+            settled = self.update_ref(name, sha)
+            if settled in (RefWrite.DONE, RefWrite.TAKEN):
+                return settled
+            self._sleep(self.policy.backoff(attempt))
+        return RefWrite.UNKNOWN
+
+    def update_ref(self, name: str, sha: str) -> RefWrite:
+        """Fast-forward only (force false): DONE, TAKEN (not a fast forward), ABSENT, or UNKNOWN.
+
+        Replaying a fast-forward to the same sha is harmless (the ref is already there, or still
+        behind it), so 5xx answers are replayed; GitHub's "Reference cannot be updated" (another
+        writer holds the ref this instant) is tried again after a pause.
+        """
 
         def patch() -> None:
             self._gh.requester.requestJsonAndCheck(
                 "PATCH", f"{self.api_url}{self._repo_path}/git/refs/{_short(name)}", input={"sha": sha, "force": False}
             )
 
-        try:
-            self._call("update_ref", patch, replay_safe=False, write=True)
-            return True
-        except (UnprocessableError, AmbiguousWriteError):
-            current = self.get_ref(name)
-            return current is not None and current.sha == sha
+        for attempt in range(1, self.policy.attempts + 1):
+            try:
+                self._call("update_ref", patch, replay_safe=True, write=True)
+                return RefWrite.DONE
+            except UnprocessableError as exc:
+                if "fast forward" in exc.message:
+                    return RefWrite.TAKEN
+                if "Reference does not exist" in exc.message:
+                    return RefWrite.ABSENT
+                log.info("update_ref %s: %s, trying again", name, exc.message)
+            except TransientError as exc:  # `_call` has replayed it already
+                log.warning("update_ref %s: %s", name, exc.message)
+                return RefWrite.UNKNOWN
+            self._sleep(self.policy.backoff(attempt))
+        return RefWrite.UNKNOWN
 
     def delete_ref(self, name: str) -> None:
         def delete() -> None:
@@ -503,7 +603,7 @@ class RepoClient:
                 )
                 return None if made is None else PullRequest.from_json(made._rawData)
             except AmbiguousWriteError:
-                existing = self._read_back(lambda: self.find_open_pull(head))
+                existing = self.read_back(lambda: self.find_open_pull(head))
             except UnprocessableError:
                 existing = self.find_open_pull(head)
                 if existing is None:
@@ -511,6 +611,16 @@ class RepoClient:
             if existing is not None:
                 return existing
         raise TransientError(f"create_pull for {head}: GitHub kept failing; no pull request was opened")
+
+    def close_pull(self, number: int) -> None:
+        """Close a pull request; sets an absolute state, so replaying it is harmless."""
+
+        def patch() -> None:
+            self._gh.requester.requestJsonAndCheck(
+                "PATCH", f"{self.api_url}{self._repo_path}/pulls/{number}", input={"state": "closed"}
+            )
+
+        self._call("close_pull", patch, replay_safe=True, write=True)
 
     def dispatch(self, event_type: str, payload: dict) -> None:
         """repository_dispatch: a duplicate wake-up is harmless, so replays are allowed."""
@@ -533,20 +643,38 @@ def _message(exc: GithubException) -> str:
     return str(data.get("message") or exc.message or "")
 
 
+def _rate_limit_error(operation: str, wait: RateLimitWait, now: float) -> RateLimitError:
+    """Stop instead of waiting longer than --max-wait, saying when to try again (exit 3)."""
+    if wait.primary:
+        return RateLimitError(
+            f"{operation}: GitHub's API rate limit is exhausted; it resets at {describe_reset(wait.reset_at)}. "
+            "Try again then, poll less often, or use a GitHub App token (5,000 requests/hour).",
+            reset_at=wait.reset_at,
+        )
+    retry_at = now + wait.seconds
+    return RateLimitError(
+        f"{operation}: GitHub's secondary rate limit still holds after the waits --max-wait allows; "
+        f"try again after {describe_reset(retry_at)}, make fewer writes a minute, or raise --max-wait.",
+        reset_at=retry_at,
+    )
+
+
 def _translate(operation: str, status: int, message: str, data: Any, repo: str) -> GitHubError:
     if status == 401:
         return BadCredentialsError(
             f"{operation}: GitHub rejected the token (401 {message or 'Bad credentials'}). "
             "Check the github-token input or GITHUB_TOKEN."
         )
+    if status == 403 and message == ACTIONS_PULLS_FORBIDDEN:
+        return ActionsMayNotOpenPullsError(ACTIONS_PULLS_HINT.format(operation=operation, message=message))
     if status == 403:
         return AuthError(
             f"{operation}: GitHub refused (403 {message}). The token lacks a permission this "
             "needs: grant `issues: write`, `contents: write` and `pull-requests: write`."
         )
-    if status == 404:
+    if status in (404, 410):  # 410: an issue that was deleted (or transferred away)
         return NotFoundError(
-            f"{operation}: not found (404) in {repo}: check the repository name (--repo, GITHUB_REPOSITORY) "
+            f"{operation}: not found ({status}) in {repo}: check the repository name (--repo, GITHUB_REPOSITORY) "
             "and that the token may see it"
         )
     if status == 422:

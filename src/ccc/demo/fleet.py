@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ccc.demo.manager import child_env
+from ccc.isolation.confine import BASE_PYTHON
 from ccc.sandbox.process import SandboxProcess
 
 STOP_GRACE_SECONDS = 10
@@ -37,12 +38,13 @@ class WorkerPlan:
     interval: float = 1.0
     lease_minutes: float = 0.5  # short, so a crashed worker's task is taken over within the demo
 
+    # The agent and the tests run confined: with the bare interpreter (the venv is not visible to them).
     def agent_command(self) -> str:
-        return f"{shlex.quote(sys.executable)} {shlex.quote(str(self.agent))} --pace {self.pace}"
+        return f"{shlex.quote(str(BASE_PYTHON))} {shlex.quote(str(self.agent))} --pace {self.pace}"
 
     @staticmethod
     def test_command() -> str:
-        return f"{shlex.quote(sys.executable)} -m unittest discover -s tests -q"
+        return f"{shlex.quote(str(BASE_PYTHON))} -m unittest discover -s tests -q"
 
     def argv(self, sandbox: SandboxProcess, workdir: Path) -> list[str]:
         return [
@@ -64,8 +66,12 @@ class WorkerPlan:
             sandbox.git_url,
             "--workdir",
             str(workdir),
+            "--cache-dir",
+            str(workdir / "listings"),
             "--command",
             self.agent_command(),
+            "--read-only-paths",
+            str(self.agent.parent),
             "--test-command",
             self.test_command(),
             "--lease-minutes",

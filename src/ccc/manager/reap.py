@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from ccc.client import RepoClient
 from ccc.manager.inventory import ManagedIssue
-from ccc.manager.pacing import Pacer
+from ccc.manager.pacing import Pacer, writes_pacer
 from ccc.manager.settings import ManagerSettings
 from ccc.manager.sync import read_inventory
 from ccc.protocol.claims import ClaimKind, ClaimRecord, ClaimStore
@@ -92,7 +92,7 @@ def reap_expired(
     for number, record in sorted(records.items()):
         if states[number] is not TaskState.IN_PROGRESS:
             continue
-        if not (record.is_expired(now) or record.kind in (ClaimKind.RELEASE, ClaimKind.FAIL)):
+        if not (record.is_expired(now, reaper.claims.margin) or record.kind in (ClaimKind.RELEASE, ClaimKind.FAIL)):
             continue
         outcome = reaper.reap(current[number], record)
         if outcome is not None:
@@ -101,16 +101,62 @@ def reap_expired(
     return reaped
 
 
+def prune_claims(
+    client: RepoClient, settings: ManagerSettings, *, claims: ClaimStore | None = None, now: datetime | None = None
+) -> list[int]:
+    """Delete the claim refs of managed tasks closed longer than `settings.claim_retention` (GitHub advises
+    staying well under a few thousand refs), each once its attempt log is kept in a comment on the issue.
+
+    One listing of the claim refs, then per pruned task: its log (one request per entry), the comment, the delete.
+    """
+    claims = claims or ClaimStore(client, namespace=settings.claims_namespace, max_attempts=settings.max_attempts)
+    now = now or claims.clock()
+    closed = {
+        managed.number: managed
+        for managed in read_inventory(client, settings).tasks.values()
+        if managed.issue.closed_at and now - managed.issue.closed_at >= settings.claim_retention
+    }
+    pacer = Pacer(0 if client.dry_run else settings.max_writes_per_minute)
+    pruned = []
+    for ref in client.matching_refs(f"{claims.namespace}/"):
+        number = ref.name.rsplit("/", 1)[-1]
+        if not number.isdigit() or int(number) not in closed:
+            continue
+        _keep_claim_log(client, claims, pacer, int(number), ref.sha, settings)
+        pacer.wait()
+        client.delete_ref(ref.name)
+        pruned.append(int(number))
+    return pruned
+
+
+def _keep_claim_log(
+    client: RepoClient, claims: ClaimStore, pacer: Pacer, number: int, head: str, settings: ManagerSettings
+) -> None:
+    marker = comment_marker("claim-log", number, head[:12])
+    body = render(
+        "manager_claim_log_comment.md.j2",
+        override_dir=str(settings.template_dir) if settings.template_dir else None,
+        records=claims.history(number),
+        ref=claims.ref_name(number),
+        marker=marker,
+    )
+    pacer.wait()
+    client.create_comment(number, body, marker=marker)
+
+
 def reap_leases(
     client: RepoClient,
     settings: ManagerSettings,
     *,
     claims: ClaimStore | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    clock: Callable[[], datetime] | None = None,
 ) -> list[Reaped]:
-    """`ccc manager reap`: read the claim of every in-progress task (2 requests each) and reap the expired."""
-    now = clock()
+    """`ccc manager reap`: read the claim of every in-progress task (2 requests each) and reap the expired.
+
+    Expiry is judged by GitHub's time (the claim store's clock) unless `clock` is given, with the store's margin.
+    """
     claims = claims or ClaimStore(client, namespace=settings.claims_namespace, max_attempts=settings.max_attempts)
+    now = (clock or claims.clock)()
     inventory = read_inventory(client, settings)
     current = inventory.by_number()
     states = inventory.states(settings.labels)
@@ -120,5 +166,5 @@ def reap_leases(
             record = claims.read(number)
             if record is not None:
                 records[number] = record
-    pacer = Pacer(0 if client.dry_run else settings.max_writes_per_minute)
+    pacer = writes_pacer(settings, dry_run=client.dry_run)
     return reap_expired(Reaper(client, claims, settings, pacer), current, states, records, now)

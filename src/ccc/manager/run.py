@@ -6,14 +6,15 @@ import json
 import logging
 
 from ccc.actions_io import annotate, append_summary
-from ccc.client import RepoClient
+from ccc.client import Budget, RepoClient, RetryPolicy
+from ccc.client.policy import describe_reset
 from ccc.manager.dashboard import job_summary
 from ccc.manager.markdown import cell
 from ccc.manager.plan import Action, Plan, plan
-from ccc.manager.reap import reap_leases
+from ccc.manager.reap import prune_claims, reap_leases
 from ccc.manager.settings import ManagerSettings
 from ccc.manager.summarize import summarize
-from ccc.manager.sync import read_inventory, sync
+from ccc.manager.sync import Stopped, read_inventory, sync
 from ccc.manifest import Manifest
 from ccc.manifest.committed import load_committed
 from ccc.render import render
@@ -54,6 +55,8 @@ def client_for(settings: ManagerSettings, *, dry_run: bool) -> RepoClient:
         raise ValueError("ManagerSettings.connection is needed to connect (or pass the use case a client)")
     return settings.connection.client(
         dry_run=dry_run,
+        budget=Budget(max_requests=settings.max_requests, reserve=settings.rate_limit_reserve),
+        policy=RetryPolicy(max_rate_limit_wait_seconds=settings.max_wait),
         seconds_between_requests=0,
         seconds_between_writes=0,
     )
@@ -75,6 +78,8 @@ def run_sync(settings: ManagerSettings, *, as_json: bool, client: RepoClient | N
     client = client or client_for(settings, dry_run=settings.dry_run)
     result = sync(client, manifest, settings)
     log.info("sync cost %s", json.dumps(result.requests["by_operation"]))
+    if rate := client.counter.rate_line():
+        log.info("%s", rate)
     report(
         "ccc sync" + (" (dry run)" if settings.dry_run else ""),
         result.plan,
@@ -82,11 +87,14 @@ def run_sync(settings: ManagerSettings, *, as_json: bool, client: RepoClient | N
         settings,
         as_json=as_json,
         applied=True,
+        stopped=result.stopped,
     )
     return 0
 
 
-def plan_markdown(title: str, result: Plan, settings: ManagerSettings, *, applied: bool) -> str:
+def plan_markdown(
+    title: str, result: Plan, settings: ManagerSettings, *, applied: bool, stopped: Stopped | None = None
+) -> str:
     rows = [
         {
             "action": row.action.value,
@@ -105,12 +113,23 @@ def plan_markdown(title: str, result: Plan, settings: ManagerSettings, *, applie
         applied=applied,
         counts=result.counts(),
         rows=rows,
+        stopped=stopped,
+        resume_at=stopped and stopped.resume_at and describe_reset(stopped.resume_at),
     )
 
 
-def report(title: str, result: Plan, payload: dict, settings: ManagerSettings, *, as_json: bool, applied: bool) -> None:
+def report(
+    title: str,
+    result: Plan,
+    payload: dict,
+    settings: ManagerSettings,
+    *,
+    as_json: bool,
+    applied: bool,
+    stopped: Stopped | None = None,
+) -> None:
     """The table on stdout (or JSON with --json) and in the job summary."""
-    markdown = plan_markdown(title, result, settings, applied=applied)
+    markdown = plan_markdown(title, result, settings, applied=applied, stopped=stopped)
     print(json.dumps(payload, indent=2) if as_json else markdown)
     append_summary(markdown)
 
@@ -120,6 +139,8 @@ def run_summarize(settings: ManagerSettings, *, as_json: bool, client: RepoClien
     client = client or client_for(settings, dry_run=settings.dry_run)
     result = summarize(client, settings)
     log.info("summarize cost %s", json.dumps(result.requests["by_operation"]))
+    if rate := client.counter.rate_line():
+        log.info("%s", rate)
     markdown = job_summary(result.dashboard, settings)
     append_summary(markdown)
     print(json.dumps(result.to_json(), indent=2) if as_json else markdown)
@@ -129,7 +150,9 @@ def run_summarize(settings: ManagerSettings, *, as_json: bool, client: RepoClien
 def run_reap(settings: ManagerSettings, *, as_json: bool, client: RepoClient | None = None) -> int:
     client = client or client_for(settings, dry_run=settings.dry_run)
     reaped = reap_leases(client, settings)
-    payload = {"reaped": [r.to_json() for r in reaped], "requests": client.counter.snapshot()}
+    pruned = prune_claims(client, settings)
+    payload = {"reaped": [r.to_json() for r in reaped], "pruned": pruned, "requests": client.counter.snapshot()}
     lines = [f"#{r.number}: lease of {r.worker} expired (attempt {r.attempt}): {r.outcome.value}" for r in reaped]
+    lines += [f"#{n}: claim ref deleted (closed over {settings.claim_retention.days} days; log kept)" for n in pruned]
     print(json.dumps(payload, indent=2) if as_json else "\n".join(lines) or "No expired leases.")
     return 0

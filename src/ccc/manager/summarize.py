@@ -17,7 +17,7 @@ from ccc.client import RepoClient
 from ccc.manager.dashboard import UPDATED_PREFIX, Dashboard, TaskView, build_dashboard, dashboard_body
 from ccc.manager.history import HISTORY_PREFIX, History, TaskHistory, epoch, read_history
 from ccc.manager.inventory import Inventory, ManagedIssue
-from ccc.manager.pacing import Pacer
+from ccc.manager.pacing import Pacer, writes_pacer
 from ccc.manager.reap import Reaped, Reaper, reap_expired
 from ccc.manager.settings import ManagerSettings
 from ccc.manager.sync import read_inventory
@@ -65,7 +65,7 @@ def summarize(
 ) -> SummaryResult:
     now = clock()
     claims = claims or ClaimStore(client, namespace=settings.claims_namespace, max_attempts=settings.max_attempts)
-    pacer = Pacer(0 if client.dry_run else settings.max_writes_per_minute)
+    pacer = writes_pacer(settings, dry_run=client.dry_run)
     inventory = read_inventory(client, settings)
     current = dict(inventory.by_number())
     states = inventory.states(settings.labels)

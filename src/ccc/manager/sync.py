@@ -3,20 +3,23 @@
 Tasks are created dependencies first, so each marker carries its dependencies' issue numbers.
 References that cannot be known yet (a parent lists parts created after it) are filled in by a
 second pass. A sync killed halfway and run again finds what it made in the listing by marker and
-creates nothing twice; an ambiguous create is read back by the client before it is retried.
+creates nothing twice; an ambiguous create is read back by the client before it is retried. A sync that
+reaches its budget (the hour's writes, --max-writes-per-run, --max-requests, the rate-limit reserve) stops
+the same way on purpose, reports what is left and when to continue, and the next run resumes.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, replace
 
 from ccc.actions_io import annotate
 from ccc.client import Issue, RepoClient
-from ccc.errors import AuthError, BadCredentialsError, InputError, UnprocessableError
+from ccc.errors import AuthError, BadCredentialsError, BudgetSpent, InputError, UnprocessableError
 from ccc.manager.apply import edited, write_edit
 from ccc.manager.inventory import Inventory, ManagedIssue, take_inventory
-from ccc.manager.pacing import Pacer
+from ccc.manager.pacing import HOUR, Pacer, writes_pacer
 from ccc.manager.plan import Action, Plan, Row, plan_task, removed_rows, task_order
 from ccc.manager.progress import Progress
 from ccc.manager.settings import ManagerSettings
@@ -32,13 +35,32 @@ RETIRE_COMMENT_TEMPLATE = "retire_comment.md.j2"
 
 
 @dataclass(frozen=True)
+class Stopped:
+    """Why a sync stopped before the end of its plan, and what is left for the next run."""
+
+    reason: str  # names the setting to raise
+    remaining: int  # tasks not yet applied
+    resume_at: float | None  # epoch seconds when the next run can continue; None: at once
+
+    def to_json(self) -> dict:
+        return {"reason": self.reason, "remaining": self.remaining, "resume_at": self.resume_at}
+
+
+@dataclass(frozen=True)
 class SyncResult:
     plan: Plan
     dispatched: tuple[str, ...]  # worker labels woken by repository_dispatch
     requests: dict
+    stopped: Stopped | None = None
 
     def to_json(self) -> dict:
-        return {**self.plan.to_json(), "dispatched": list(self.dispatched), "requests": self.requests}
+        stopped = self.stopped and self.stopped.to_json()
+        return {
+            **self.plan.to_json(),
+            "dispatched": list(self.dispatched),
+            "requests": self.requests,
+            "stopped": stopped,
+        }
 
 
 def manager_login(client: RepoClient, settings: ManagerSettings) -> str:
@@ -74,25 +96,49 @@ def read_inventory(client: RepoClient, settings: ManagerSettings) -> Inventory:
 
 
 def sync(
-    client: RepoClient, manifest: Manifest, settings: ManagerSettings, *, progress: Progress | None = None
+    client: RepoClient,
+    manifest: Manifest,
+    settings: ManagerSettings,
+    *,
+    pacer: Pacer | None = None,
+    progress: Progress | None = None,
 ) -> SyncResult:
-    inventory = read_inventory(client, settings)
-    applier = Applier(client, settings, inventory)
-    ensure_labels(client, applier.pacer, manifest, settings)
-    rows = {}
-    with progress or Progress("sync", len(manifest.tasks)) as shown:
-        for task in task_order(manifest):
-            rows[task.id] = applier.apply_task(task, manifest)
-            shown.advance()
-    for task_id, row in rows.items():
-        # Now every reference has its number (in a dry run nothing was created: nothing to fill in).
-        if row.desired is not None and row.desired.unresolved and task_id in applier.current:
-            applier.apply_task(manifest.by_id(task_id), manifest)
-    applier.link_parts(manifest)
-    removed = [applier.apply_removed(row) for row in removed_rows(manifest, inventory, settings)]
+    """Apply the manifests; stops cleanly (result.stopped) when the run's budget is spent."""
+    try:
+        inventory = read_inventory(client, settings)
+    except BudgetSpent as stop:
+        return SyncResult(
+            Plan(()), (), client.counter.snapshot(), Stopped(stop.message, len(manifest.tasks), stop.reset_at)
+        )
+    pacer = pacer or writes_pacer(settings, dry_run=client.dry_run, earlier=recent_creations(inventory))
+    applier = Applier(client, settings, inventory, pacer)
+    rows: dict[str, Row] = {}
+    try:
+        ensure_labels(client, pacer, manifest, settings)
+        with progress or Progress("sync", len(manifest.tasks)) as shown:
+            for task in task_order(manifest):
+                rows[task.id] = applier.apply_task(task, manifest)
+                shown.advance()
+        for task_id, row in rows.items():
+            # Now every reference has its number (in a dry run nothing was created: nothing to fill in).
+            if row.desired is not None and row.desired.unresolved and task_id in applier.current:
+                applier.apply_task(manifest.by_id(task_id), manifest)
+        applier.link_parts(manifest)
+        removed = [applier.apply_removed(row) for row in removed_rows(manifest, inventory, settings)]
+    except BudgetSpent as stop:
+        stopped = Stopped(stop.message, len(manifest.tasks) - len(rows), stop.reset_at)
+        log.warning("sync stopped with %d tasks left: %s", stopped.remaining, stop.message)
+        return SyncResult(Plan(tuple(rows.values())), (), client.counter.snapshot(), stopped)
     result_plan = Plan(tuple(rows.values()) + tuple(removed))
     dispatched = wake_workers(client, result_plan, settings)
     return SyncResult(result_plan, dispatched, client.counter.snapshot())
+
+
+def recent_creations(inventory: Inventory, now: float | None = None) -> list[float]:
+    """When the managed issues made in the last hour were created: earlier runs' share of the hour's cap."""
+    since = (time.time() if now is None else now) - HOUR
+    created = [managed.issue.created_at.timestamp() for managed in inventory.tasks.values()]
+    return [moment for moment in created if moment > since]
 
 
 def ensure_labels(client: RepoClient, pacer: Pacer, manifest: Manifest, settings: ManagerSettings) -> None:
@@ -125,10 +171,10 @@ def wake_workers(client: RepoClient, result: Plan, settings: ManagerSettings) ->
 class Applier:
     """Applies rows to GitHub and keeps its own view of the issues up to date as it goes."""
 
-    def __init__(self, client: RepoClient, settings: ManagerSettings, inventory: Inventory):
+    def __init__(self, client: RepoClient, settings: ManagerSettings, inventory: Inventory, pacer: Pacer):
         self.client = client
         self.settings = settings
-        self.pacer = Pacer(0 if client.dry_run else settings.max_writes_per_minute)
+        self.pacer = pacer
         self.current: dict[str, ManagedIssue] = dict(inventory.tasks)
         self.numbers = {task_id: managed.number for task_id, managed in inventory.tasks.items()}
         self.states = inventory.states(settings.labels)
@@ -153,10 +199,15 @@ class Applier:
             parts = [self.current[part_id] for part_id in task.parts if part_id in self.current]
             if parent is None or not parts or parent.issue.sub_issues_total >= len(parts):
                 continue
+            linked = 0
             for part in parts:
                 self.pacer.wait()
-                self.client.add_sub_issue(parent.number, part.issue.id)
-            self.current[task.id] = replace(parent, issue=replace(parent.issue, sub_issues_total=len(parts)))
+                try:
+                    self.client.add_sub_issue(parent.number, part.issue.id)  # the issue's id, not its number
+                    linked += 1
+                except UnprocessableError as exc:  # the task tree still holds: parts are in the manifest
+                    annotate("warning", f"task {task.id}: #{part.number} is not shown as its sub-issue: {exc.message}")
+            self.current[task.id] = replace(parent, issue=replace(parent.issue, sub_issues_total=linked))
 
     # -- writes -------------------------------------------------------------------------------
 

@@ -19,15 +19,18 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 
-from ccc.client import RepoClient
-from ccc.errors import LeaseLost, TransientError
+from ccc.client import GitCommit, RefWrite, RepoClient
+from ccc.errors import LeaseLost, NotFoundError, OutcomeUnknown, UnprocessableError
 
 log = logging.getLogger(__name__)
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 DEFAULT_NAMESPACE = "refs/ccc/claims"
-# Compare-and-set writes answered with an error that was not applied are tried this often.
-CAS_TRIES = 3
+COMMITTER = "ccc <ccc@users.noreply.github.com>"
+# The tree of claim commits where GitHub does not know the empty one: fixed content, so a fixed sha.
+CLAIM_TREE = {"CCC-CLAIM": "A ccc claim: the attempt log of a task is in the commit messages.\n"}
+# The most slack a lease gets at its end: the holder stops this long before, takers wait this long after.
+MAX_MARGIN = timedelta(seconds=10)
 
 
 class ClaimKind(str, Enum):
@@ -49,6 +52,11 @@ class ClaimKind(str, Enum):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def lease_margin(lease: timedelta) -> timedelta:
+    """Slack around a lease's end for GitHub's whole-second `Date` and request latency (a tenth, ≤ 10 s)."""
+    return min(MAX_MARGIN, lease / 10)
 
 
 def _stamp(moment: datetime) -> str:
@@ -75,12 +83,13 @@ class ClaimRecord:
     reason: str | None = None
     pr: str | None = None
 
-    def is_expired(self, now: datetime) -> bool:
-        return self.kind.holds_lease and self.lease_expires_at <= now
+    def is_expired(self, now: datetime, margin: timedelta = timedelta(0)) -> bool:
+        """The lease ran out more than `margin` ago (GitHub's time: see ClaimStore)."""
+        return self.kind.holds_lease and self.lease_expires_at + margin <= now
 
-    def is_free(self, now: datetime) -> bool:
-        """Another worker may take the task over: released, or a lease that ran out."""
-        return self.kind is ClaimKind.RELEASE or self.is_expired(now)
+    def is_free(self, now: datetime, margin: timedelta = timedelta(0)) -> bool:
+        """Another worker may take the task over: released, or a lease that ran out `margin` ago."""
+        return self.kind is ClaimKind.RELEASE or self.is_expired(now, margin)
 
     def follow(self, kind: ClaimKind, *, at: datetime, lease_expires_at: datetime, **changes) -> ClaimRecord:
         """The next record in the log: same task, a fresh nonce, reason/pr reset unless given."""
@@ -134,20 +143,28 @@ class Claim:
 
 
 class ClaimStore:
-    """Claims on tasks, kept as refs under `namespace` in the repository of `client`."""
+    """Claims on tasks, kept as refs under `namespace` in the repository of `client`.
+
+    Leases are stamped and judged by GitHub's clock (`client.server_time`, from its answers' `Date`),
+    never the runner's, with a `margin`: a holder stops `margin` before its lease ends, others take
+    over only `margin` after it ended. A runner whose clock is minutes off neither steals nor loses.
+    """
 
     def __init__(
         self,
         client: RepoClient,
         *,
         namespace: str = DEFAULT_NAMESPACE,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] | None = None,
         max_attempts: int = 3,
+        margin: timedelta = MAX_MARGIN,
     ):
         self.client = client
         self.namespace = namespace.rstrip("/")
-        self.clock = clock
+        self.clock = clock or client.server_time
         self.max_attempts = max_attempts
+        self.margin = margin
+        self.tree = EMPTY_TREE  # the tree of claim commits (see _commit)
 
     def ref_name(self, issue: int) -> str:
         return f"{self.namespace}/{issue}"
@@ -176,14 +193,13 @@ class ClaimStore:
             at=now,
         )
         sha = self._commit(record, parents=())
-        for _ in range(CAS_TRIES):
-            if self.client.create_ref(self.ref_name(issue), sha):
-                return Claim(issue, self.ref_name(issue), sha, record)
-            head = self._head(issue)
-            if head is not None:
-                break
-            # No ref at all: the create failed without being applied (a 5xx), so try again.
-        if head is None or not head.record.is_free(now) or not self.attempts_left(head.record):
+        outcome = self.client.create_ref(self.ref_name(issue), sha)
+        if outcome is RefWrite.DONE:
+            return Claim(issue, self.ref_name(issue), sha, record)
+        if outcome is RefWrite.UNKNOWN:
+            raise OutcomeUnknown(f"#{issue}: GitHub kept failing to create {self.ref_name(issue)}; try again later")
+        head = self._head(issue, exists=True)
+        if head is None or not self.may_take(head.record, now) or not self.attempts_left(head.record):
             return None
         successor = head.record.follow(
             ClaimKind.TAKEOVER,
@@ -206,7 +222,7 @@ class ClaimStore:
         """
         now = self._now()
         head = self._head(issue)
-        if head is None or not head.record.is_expired(now):
+        if head is None or not head.record.is_expired(now, self.margin):
             return None
         successor = head.record.follow(
             ClaimKind.TAKEOVER,
@@ -219,21 +235,37 @@ class ClaimStore:
         )
         return self._advance(head, successor)
 
+    def may_take(self, record: ClaimRecord, now: datetime) -> bool:
+        """Another worker may take this task over at `now` (GitHub's time)."""
+        return record.is_free(now, self.margin)
+
     # -- holding it ---------------------------------------------------------------------------
+
+    def must_stop(self, record: ClaimRecord) -> bool:
+        """The holder of `record` is within `margin` of its lease's end: it must not act on it any more."""
+        return record.kind.holds_lease and self._now() >= record.lease_expires_at - self.margin
 
     def renew(self, claim: Claim, lease: timedelta) -> Claim:
         """Extend the lease; raises LeaseLost when the ref moved (expired and taken over)."""
         now = self._now()
         return self._step(claim, claim.record.follow(ClaimKind.RENEW, at=now, lease_expires_at=now + lease))
 
-    def verify(self, claim: Claim) -> None:
-        """Fencing before anything visible: raises LeaseLost unless the ref still holds our latest commit."""
-        current = self.client.get_ref(claim.ref)
-        if current is None or current.sha != claim.head:
-            raise LeaseLost(
-                f"#{claim.issue}: our claim ({claim.record.worker}) is no longer the head of {claim.ref}",
-                issue=claim.issue,
-            )
+    def renewal(self, claim: Claim, lease: timedelta, reason: str | None = None) -> ClaimRecord:
+        """The record a fenced publish writes: a renewal whose commit moves in the same atomic push."""
+        now = self._now()
+        return claim.record.follow(ClaimKind.RENEW, at=now, lease_expires_at=now + lease, reason=reason)
+
+    def commit_object(self, record: ClaimRecord, *, parent: str) -> bytes:
+        """The claim commit for `record` in git's object format, as `git hash-object -t commit` takes it.
+
+        Identity and dates are those the API's commits carry, so a claim commit made by git and one made
+        through the API read the same in the attempt log.
+        """
+        seconds = int(record.at.timestamp())
+        ident = f"{COMMITTER} {seconds} +0000"
+        return (
+            f"tree {self.tree}\nparent {parent}\nauthor {ident}\ncommitter {ident}\n\n{record.to_message()}"
+        ).encode()
 
     # -- ending it ----------------------------------------------------------------------------
 
@@ -277,32 +309,58 @@ class ClaimStore:
         return self.clock().astimezone(timezone.utc)
 
     def _commit(self, record: ClaimRecord, *, parents: tuple[str, ...]) -> str:
-        return self.client.create_commit(message=record.to_message(), tree=EMPTY_TREE, parents=parents, when=record.at)
+        """A claim commit on the empty tree; where GitHub refuses that tree (it need not have the object),
+        on a fixed one-file tree made once, used by every later commit of this store."""
+        try:
+            return self._commit_on(self.tree, record, parents)
+        except UnprocessableError as exc:
+            if self.tree != EMPTY_TREE or "Tree SHA does not exist" not in exc.message:
+                raise
+        log.info("GitHub does not know the empty tree here: claim commits use a fixed one-file tree")
+        self.tree = self.client.create_tree(CLAIM_TREE)
+        return self._commit_on(self.tree, record, parents)
 
-    def _head(self, issue: int) -> Claim | None:
+    def _commit_on(self, tree: str, record: ClaimRecord, parents: tuple[str, ...]) -> str:
+        return self.client.create_commit(message=record.to_message(), tree=tree, parents=parents, when=record.at)
+
+    def _head(self, issue: int, *, exists: bool = False) -> Claim | None:
+        """The ref's latest claim, read with patience for lagging replicas; None when there is none.
+
+        A replica may not have the ref yet (404) or the commit it points at: when GitHub has just said
+        the ref `exists`, or the ref names a commit, a miss is read again after the client's
+        read-back delays before it is believed.
+        """
         ref = self.client.get_ref(self.ref_name(issue))
+        if ref is None and exists:
+            ref = self.client.read_back(lambda: self.client.get_ref(self.ref_name(issue)))
         if ref is None:
             return None
-        record = ClaimRecord.from_message(self.client.get_commit(ref.sha).message)
+        commit = self.client.read_back(lambda: self._commit_or_none(ref.sha))
+        record = ClaimRecord.from_message(commit.message) if commit else None
         if record is None:
             log.warning("%s points at %s, which is not a ccc claim commit: leaving #%d alone", ref.name, ref.sha, issue)
             return None
         return Claim(issue, ref.name, ref.sha, record)
 
+    def _commit_or_none(self, sha: str) -> GitCommit | None:
+        try:
+            return self.client.get_commit(sha)
+        except NotFoundError:
+            return None  # not on this replica yet
+
     def _advance(self, head: Claim, record: ClaimRecord) -> Claim | None:
         """Fast-forward the ref from `head` to a child commit holding `record`; None when it moved first.
 
-        Raises TransientError when GitHub keeps failing while the ref stays at `head`: not a lost race.
+        The answer comes from GitHub's primary (ClientRepo.update_ref), never from a read. Raises
+        OutcomeUnknown when GitHub kept failing: not a lost race, and not a won one either.
         """
         sha = self._commit(record, parents=(head.head,))
-        for _ in range(CAS_TRIES):
-            if self.client.update_ref(head.ref, sha):
-                return Claim(head.issue, head.ref, sha, record)
-            current = self.client.get_ref(head.ref)
-            if current is None or current.sha != head.head:
-                return None
-            # Still at our head: the update failed without being applied (a 5xx), so try again.
-        raise TransientError(f"{head.ref}: GitHub kept failing to record {record.kind.value}; the claim is unchanged")
+        outcome = self.client.update_ref(head.ref, sha)
+        if outcome is RefWrite.DONE:
+            return Claim(head.issue, head.ref, sha, record)
+        if outcome is RefWrite.UNKNOWN:
+            raise OutcomeUnknown(f"{head.ref}: GitHub kept failing to record {record.kind.value}; outcome unknown")
+        return None
 
     def _step(self, claim: Claim, record: ClaimRecord) -> Claim:
         moved = self._advance(claim, record)

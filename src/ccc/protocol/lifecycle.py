@@ -24,7 +24,7 @@ from datetime import timedelta
 from ccc.client import Issue, RepoClient
 from ccc.errors import AuthError, CccError, RateLimitError
 from ccc.protocol.claims import Claim, ClaimKind, ClaimRecord, ClaimStore
-from ccc.protocol.markers import read_task_marker
+from ccc.protocol.markers import TaskMarker, read_task_marker
 from ccc.protocol.states import Labels, TaskState
 
 log = logging.getLogger(__name__)
@@ -161,11 +161,13 @@ class Lifecycle:
         store: ClaimStore | None = None,
         *,
         pace: Callable[[], None] = lambda: None,
+        manager: str | None = None,
     ):
         self.client = client
         self.labels = labels
         self.store = store
         self.pace = pace
+        self.manager = manager  # whose task markers count; None: the caller reads only the manager's issues
 
     def stage(self, number: int, current: Iterable[str], to: TaskState, *, close: bool = False) -> tuple[str, ...]:
         """The only label writer: move an issue whose labels are `current` into `to`; returns the labels after."""
@@ -204,13 +206,27 @@ class Lifecycle:
             self.client.add_assignees(issue.number, [assignee])
         self.note(issue.number, note)
 
-    def complete(self, claim: Claim, issue: Issue, *, pr_url: str, note: Note | None) -> tuple[Claim, str | None]:
+    def complete(
+        self,
+        claim: Claim,
+        issue: Issue,
+        *,
+        pr_url: str,
+        note: Note | None,
+        unrecorded: Callable[[], None] = lambda: None,
+    ) -> tuple[Claim, str | None]:
         """Delivered: the claim log records the PR (the fence: raises LeaseLost), then labels, comment, dependents.
 
-        Returns the claim and, when the visible part failed, what went wrong: the claim log is the
-        truth, and whoever sees the issue still in progress settles its labels (`settle`).
+        When the claim log does not record it (lost, or never written), `unrecorded` runs (the worker
+        withdraws its PR) and the error is raised. Returns the claim and, when the visible part failed,
+        what went wrong: the claim log is the truth, and whoever sees the issue still in progress
+        settles its labels (`settle`).
         """
-        done = self._store.complete(claim, pr_url=pr_url)
+        try:
+            done = self._store.complete(claim, pr_url=pr_url)
+        except CccError:
+            unrecorded()
+            raise
         try:
             self.delivered(issue, note)
         except (RateLimitError, AuthError):
@@ -223,7 +239,7 @@ class Lifecycle:
         """The visible part of `complete`: completed and ready-for-review labels, the comment, dependents unblocked."""
         self.stage(issue.number, (*issue.labels, self.labels.in_progress), TaskState.COMPLETED)
         self.note(issue.number, note)
-        if read_task_marker(issue.body):
+        if self._marker(issue):
             self.unblock_dependents(issue.number)
 
     def give_back(self, claim: Claim, issue: Issue, reason: str, note: NoteFor) -> tuple[Claim, TaskState]:
@@ -237,6 +253,14 @@ class Lifecycle:
 
     def fail(self, claim: Claim, issue: Issue, reason: str, note: NoteFor) -> tuple[Claim, TaskState]:
         return self._end(self._store.fail(claim, reason), issue, TaskState.FAILED, note)
+
+    def cancel(self, claim: Claim, issue: Issue, reason: str, note: NoteFor) -> tuple[Claim, TaskState]:
+        """`release` of a task withdrawn while held (closed, retired, unlabelled): the claim log says why,
+        only `in-progress` goes (whatever a person set stays), and the comment says so once."""
+        ended = self._store.release(claim, f"cancelled: {reason}")
+        self.stage(issue.number, (self.labels.in_progress,), TaskState.READY)
+        self.note(issue.number, note(ended, TaskState.READY))
+        return ended, TaskState.READY
 
     def settle(self, issue: Issue, record: ClaimRecord) -> TaskState:
         """Labels follow a claim that ended while the issue still shows in-progress (its writer stopped first).
@@ -281,7 +305,7 @@ class Lifecycle:
         """`unblock` the blocked tasks that depend on `done`, once all their dependencies are delivered."""
         states: dict[int, TaskState] = {}
         for other in self.client.list_issues(labels=[self.labels.blocked], operation="list_blocked"):
-            marker = read_task_marker(other.body)
+            marker = self._marker(other)
             if not marker or done not in marker.deps:
                 continue
             for dep in marker.deps:
@@ -292,6 +316,12 @@ class Lifecycle:
                 self.apply(other, change)
 
     # -- plumbing ----------------------------------------------------------------------------------
+
+    def _marker(self, issue: Issue) -> TaskMarker | None:
+        """The manager's task marker; a marker in anyone else's issue counts for nothing."""
+        if self.manager is not None and issue.author != self.manager:
+            return None
+        return read_task_marker(issue.body)
 
     @property
     def _store(self) -> ClaimStore:

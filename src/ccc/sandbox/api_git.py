@@ -186,6 +186,27 @@ def create_commit(req: Request, owner: str, repo: str) -> dict:
     return git_commit_json(req, git.commit(sha))
 
 
+@route("POST", "/repos/{owner}/{repo}/git/trees", permission="write", status=201)
+def create_tree(req: Request, owner: str, repo: str) -> dict:
+    """A tree from entries with inline `content` (https://docs.github.com/en/rest/git/trees#create-a-tree).
+
+    The sandbox keeps to flat trees of regular files, all ccc writes; `base_tree` and `sha` entries
+    are refused rather than half-modelled.
+    """
+    body = req.json()
+    entries = body.get("tree")
+    if not isinstance(entries, list) or "base_tree" in body:
+        raise _invalid_request("For 'properties/tree', the sandbox takes a list of entries and no base_tree.")
+    files = {}
+    for entry in entries:
+        if not isinstance(entry, dict) or entry.get("mode", "100644") != "100644" or "/" in entry.get("path", "/"):
+            raise _invalid_request("The sandbox takes flat entries of mode 100644 with inline content.")
+        files[_required_str(entry, "path")] = _required_str(entry, "content")
+    sha = req.repo.git.create_tree(files)
+    api = _api(req)
+    return {"sha": sha, "url": f"{api}/git/trees/{sha}", "tree": [], "truncated": False}
+
+
 @route("GET", "/repos/{owner}/{repo}/git/commits/{commit_sha}")
 def get_commit(req: Request, owner: str, repo: str, commit_sha: str) -> dict:
     commit = req.repo.git.commit(commit_sha)

@@ -16,6 +16,7 @@ from ccc.sandbox.api_issues import (
     state_change,
     touch,
     update_columns,
+    valid_body,
     valid_title,
 )
 from ccc.sandbox.api_labels import label_json
@@ -187,7 +188,7 @@ def _open_pull_for_head(req: Request, head: str) -> bool:
 def create_pull(req: Request, owner: str, repo: str) -> dict:
     check_actions_may_create_pulls(req)
     data, store, git = req.json(), req.store, req.repo.git
-    title = valid_title(data.get("title"), "PullRequest")
+    title, body = valid_title(data.get("title"), "PullRequest"), valid_body(data.get("body"), "PullRequest")
     head, base = _branch_name(req, data.get("head"), "head"), _branch_name(req, data.get("base"), "base")
     head_sha, base_sha = git.resolve(f"refs/heads/{head}"), git.resolve(f"refs/heads/{base}")
     if head_sha is None:
@@ -201,7 +202,7 @@ def create_pull(req: Request, owner: str, repo: str) -> dict:
     with store.tx():
         if _open_pull_for_head(req, head):
             raise pull_already_exists(req, head)
-        issue_id = insert_issue(req, title, data.get("body"), is_pull=True)
+        issue_id = insert_issue(req, title, body, is_pull=True)
         store.db.execute(
             "INSERT INTO pulls (issue_id, head_ref, head_sha, base_ref, base_sha, draft) VALUES (?, ?, ?, ?, ?, ?)",
             (issue_id, head, head_sha, base, base_sha, int(bool(data.get("draft")))),

@@ -76,6 +76,7 @@ class Consistency:
         with self.lock:
             previous = self.moments[-1].refs if self.moments else {}
             self.moments.append(Moment(now, snapshot, {**previous, **refs}))
+            self.moments.sort(key=lambda moment: moment.at)  # concurrent writers may finish out of order
             self._prune(now)
 
     def commit_born(self, sha: str) -> None:

@@ -2,16 +2,17 @@
 
 Kinds: `status` (answer `status`, default 502, without running the handler), `reset` (close the
 connection without an answer), `latency` (wait `ms` first), `secondary_limit` (403 with
-Retry-After), `too_many_requests` (429 with Retry-After), `commit_then_fail` (run the handler and
-keep its write, then answer `status`), `stale_reads` (list endpoints answer from the state
-`seconds` old, kept by the consistency model).
+Retry-After, none when `retry_after` is 0), `too_many_requests` (429, likewise), `commit_then_fail`
+(run the handler and keep its write, then answer `status`), `stale_reads` (list endpoints answer from
+the state `seconds` old, kept by the consistency model), `sever` (let the first `after_writes` writes
+through, then drop every later matching request: a deterministic crash point, the client seeing GitHub
+vanish right after its Nth write).
 
 Git data kinds, each GitHub's own answer: `empty_tree_unknown` (POST /git/commits with the empty
 tree answers 422 "Tree SHA does not exist", as GitHub may for a repository without that object),
 `ref_contention` (PATCH /git/refs answers 422 "Reference cannot be updated", as when another
 writer holds the ref), `ref_update_failed` (POST /git/refs answers the transient 422 "Reference
-update failed" without creating the ref).
-"""
+update failed" without creating the ref)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ KINDS = (
     "too_many_requests",
     "commit_then_fail",
     "stale_reads",
+    "sever",
     "empty_tree_unknown",
     "ref_contention",
     "ref_update_failed",
@@ -66,19 +68,23 @@ class Rule:
     ms: int = 0
     retry_after: int = 1
     seconds: float = 3.0
+    after_writes: int = 0  # `sever`: how many writes pass before the connection is severed
     applied: int = 0
+    writes_passed: int = 0
 
     @classmethod
     def parse(cls, raw: dict) -> Rule:
         """A rule from its JSON; 422 naming the field when a value has the wrong type."""
         if not isinstance(raw, dict) or raw.get("kind") not in KINDS:
             raise ApiError(422, f"Each rule needs a kind, one of: {', '.join(KINDS)}")
-        known = {name: raw[name] for name in cls.__dataclass_fields__ if name in raw and name != "applied"}
+        counters = ("applied", "writes_passed")
+        known = {name: raw[name] for name in cls.__dataclass_fields__ if name in raw and name not in counters}
         try:
             rule = cls(**known)
             rule.rate, rule.seconds = float(rule.rate), float(rule.seconds)
             rule.status, rule.ms, rule.retry_after = int(rule.status), int(rule.ms), int(rule.retry_after)
             rule.count = None if rule.count is None else int(rule.count)
+            rule.after_writes = int(rule.after_writes)
             HTTPStatus(rule.status)
             if rule.route is not None:
                 re.compile(rule.route)
@@ -98,6 +104,14 @@ class Rule:
         if self.route and self.route != template and not re.search(self.route, path):
             return False
         return self.count is None or self.applied < self.count
+
+    def lets_write_pass(self, method: str) -> bool:
+        """`sever`: the first `after_writes` writes go through (and are counted); nothing after them does."""
+        if self.writes_passed >= self.after_writes:
+            return False
+        if method not in ("GET", "HEAD"):
+            self.writes_passed += 1
+        return True
 
     def to_json(self) -> dict:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -126,6 +140,8 @@ class Faults:
         fired = []
         with self.lock:
             for rule in self.rules:
+                if rule.kind == "sever" and rule.lets_write_pass(method):
+                    continue
                 if rule.matches(method, template, path) and self.rng.random() < rule.rate:
                     rule.applied += 1
                     fired.append(rule)

@@ -166,6 +166,14 @@ class GitRepo:
         # -F - reads the message verbatim from stdin: no editing, no cleanup, any characters.
         return self._out("commit-tree", tree, *parent_args, "-F", "-", input=message.encode(), env=env)
 
+    def create_tree(self, files: dict[str, str]) -> str:
+        """Write a flat tree of regular files {path: text} (blobs included); its sha."""
+        entries = []
+        for path, text in sorted(files.items()):
+            blob = self._out("hash-object", "-w", "--stdin", input=text.encode())
+            entries.append(f"100644 blob {blob}\t{path}\n")
+        return self._out("mktree", input="".join(entries).encode())
+
     def commit(self, sha: str) -> dict | None:
         """The commit's {sha, tree, parents, author, committer, message}; None if it is no commit."""
         result = self.run("cat-file", "commit", sha, check=False) if _is_full_sha(sha) else None

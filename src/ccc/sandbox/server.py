@@ -102,7 +102,7 @@ class Sandbox:
             self.store.get_json("rate_limit"),
             bot_limit=profile.bot_rate_limit,
             secondary_per_hour=profile.secondary_per_hour,
-            vary=profile.name == "realistic",
+            vary=profile.vary_refusals,
         )
         self.faults = Faults()
         self.seed()
@@ -221,16 +221,15 @@ class Sandbox:
                 return error_response(ApiError(*EARLY_ANSWERS[rule.kind]))
             if rule.kind == "latency":
                 time.sleep(rule.ms / 1000)
-            elif rule.kind == "reset":
+            elif rule.kind in ("reset", "sever"):
                 return DROP
             elif rule.kind == "status":
                 return error_response(ApiError(rule.status, HTTPStatus(rule.status).phrase))
             elif rule.kind == "too_many_requests":
-                return error_response(
-                    ApiError(429, "Too Many Requests", headers={"Retry-After": str(rule.retry_after)})
-                )
+                headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after else {}
+                return error_response(ApiError(429, "Too Many Requests", headers=headers))
             elif rule.kind == "secondary_limit":
-                return error_response(secondary_limit_error(req.context["request_id"], rule.retry_after))
+                return error_response(secondary_limit_error(req.context["request_id"], rule.retry_after or None))
         return None
 
     def authenticate(self, req: Request, route: Route) -> User | None:

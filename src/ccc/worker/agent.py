@@ -1,27 +1,31 @@
-"""Running the agent (or the test command): its own process group, a clean environment, a hard timeout.
+"""The agents the worker runs: one `Agent` interface, a shell command and the Claude Code preset behind it.
 
-The command gets only an allow-listed environment plus the CCC_* task variables: no GitHub token
-or other secret unless the settings pass it on purpose. A timeout, or a lost lease, kills the whole
-process group, so nothing the agent started outlives it. Lines the agent appends to its progress
-file are handed to a callback while it runs.
+Both get only the allow-listed environment (`clean_env`) plus the CCC_* task variables: no GitHub
+token or other secret unless the settings pass it on purpose. Both run inside the task's confinement
+(`ccc.isolation`), and a timeout or a lost lease kills everything they started with one process-tree
+kill. Lines the agent appends to its progress file are handed to a callback while it runs.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
+
+from ccc.agents.claude_code import ClaudeCodeSettings, model_api, run_claude_code
+from ccc.agents.logtail import tail
+from ccc.agents.proctree import kill_process_tree
+from ccc.agents.progress import Progress
+from ccc.isolation.confine import Confinement, ModelApi
 
 # What a shell and common tools need; everything else in the worker's environment stays out.
 BASE_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "TERM", "USER", "LOGNAME", "SHELL")
 KILL_GRACE_SECONDS = 3.0
-TAIL_LINES = 40
-TAIL_CHARS = 4000
 
 
 @dataclass(frozen=True)
@@ -82,12 +86,16 @@ def run_command(
     stop: threading.Event | None = None,
     on_tick: Callable[[], None] | None = None,
     tick_seconds: float = 0.2,
+    confinement: Confinement | None = None,
 ) -> CommandRun:
-    """Run `command` with `sh -c` in a new session; output goes to `log_path` (appended)."""
+    """Run `command` with `sh -c` in a new session (confined when given); output goes to `log_path` (appended)."""
     started = time.monotonic()
+    argv = ["/bin/sh", "-c", command]
+    if confinement is not None:
+        argv, env = confinement.wrap(argv, env)
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
-            ["/bin/sh", "-c", command],
+            argv,
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -105,41 +113,109 @@ def run_command(
                 elif stop is not None and stop.is_set():
                     stopped = True
                 if timed_out or stopped:
-                    _kill_group(proc)
                     break
                 try:
                     proc.wait(timeout=tick_seconds)
                 except subprocess.TimeoutExpired:
                     pass
         finally:
-            _signal_group(proc, signal.SIGKILL)  # background children, or everything if we were interrupted
+            # Background children, or everything when stopped, timed out or interrupted.
+            kill_process_tree(proc, grace_seconds=KILL_GRACE_SECONDS if (timed_out or stopped) else 0)
         if on_tick:
             on_tick()
     exit_code = None if (timed_out or stopped) else proc.returncode
     return CommandRun(exit_code, timed_out, stopped, time.monotonic() - started, tail(log_path))
 
 
-def tail(path: Path) -> str:
-    try:
-        text = path.read_bytes()[-TAIL_CHARS * 2 :].decode(errors="replace")
-    except FileNotFoundError:
-        return ""
-    return "\n".join(text.splitlines()[-TAIL_LINES:])[-TAIL_CHARS:]
+# -- the agent interface -----------------------------------------------------------------------------
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    """SIGTERM the agent's whole process group, then SIGKILL whatever is left of it."""
-    _signal_group(proc, signal.SIGTERM)
-    try:
-        proc.wait(timeout=KILL_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        pass
-    _signal_group(proc, signal.SIGKILL)  # also children that ignored SIGTERM or outlived the leader
-    proc.wait()
+@dataclass(frozen=True)
+class AgentJob:
+    """One run of an agent: the prompt, the tree it works in and what it may see, limits and callbacks."""
+
+    prompt_file: Path
+    tree: Path
+    env: dict[str, str]  # already allow-listed (clean_env)
+    log_file: Path
+    timeout: float
+    stop: threading.Event
+    confinement: Confinement
+    on_tick: Callable[[], None]  # new progress lines may be there
+    on_checklist: Callable[[str], None]  # a preset's structured progress, as markdown
 
 
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
+@dataclass(frozen=True)
+class AgentOutcome:
+    ok: bool
+    reason: str  # why it failed ("" when ok)
+    log_tail: str
+    figures: dict | None = None  # a preset's turns, cost, tokens, summary
+
+
+class Agent(Protocol):
+    toolchain: tuple[Path, ...]  # what the agent's program needs read-only inside the confinement
+    model_api: ModelApi | None  # the API whose key the worker adds outside the confinement, if any
+
+    def run(self, job: AgentJob) -> AgentOutcome: ...
+
+
+@dataclass(frozen=True)
+class CommandAgent:
+    """Any shell command; it reads $CCC_PROMPT_FILE and appends to $CCC_PROGRESS_FILE."""
+
+    command: str
+    toolchain: tuple[Path, ...] = ()
+    model_api: ModelApi | None = None
+
+    def run(self, job: AgentJob) -> AgentOutcome:
+        done = run_command(
+            self.command,
+            cwd=job.tree,
+            env=job.env,
+            timeout=job.timeout,
+            log_path=job.log_file,
+            stop=job.stop,
+            on_tick=job.on_tick,
+            confinement=job.confinement,
+        )
+        return AgentOutcome(done.ok, "" if done.ok else done.describe("the agent"), done.log_tail)
+
+
+class ClaudeCodeAgent:
+    """The Claude Code CLI: its checklist as progress, its figures in the result, its key outside the confinement."""
+
+    def __init__(self, settings: ClaudeCodeSettings, *, template_dir: str | None = None):
+        self.settings = settings
+        self.template_dir = template_dir
+        self.toolchain = (_package_root(Path(settings.resolved_executable())),)
+        self.model_api = model_api(settings)
+
+    def run(self, job: AgentJob) -> AgentOutcome:
+        def show(state: Progress) -> None:
+            job.on_checklist(state.render_markdown(override_dir=self.template_dir))
+            job.on_tick()
+
+        report = run_claude_code(
+            job.prompt_file.read_text(encoding="utf-8"),
+            job.tree,
+            replace(self.settings, timeout_seconds=job.timeout),
+            on_progress=show,
+            stop_event=job.stop,
+            transcript=job.log_file,
+            base_env=job.env,
+            extra_env=job.env,
+            confinement=job.confinement,
+        )
+        job.on_checklist(report.progress.render_markdown(done=True, override_dir=self.template_dir))
+        log_tail = "\n".join(part for part in (report.summary, report.log_tail) if part)
+        return AgentOutcome(report.ok, "" if report.ok else f"Claude Code: {report.reason}", log_tail, report.as_dict())
+
+
+def _package_root(executable: Path) -> Path:
+    """The installed package an executable belongs to (its node_modules), else its own directory."""
+    real = executable.resolve()
+    for parent in real.parents:
+        if parent.name == "node_modules":
+            return parent
+    return real.parent

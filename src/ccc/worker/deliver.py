@@ -1,7 +1,9 @@
 """Everything a worker makes visible on GitHub for a task: claim notice, PR and completion, or failure.
 
-Each visible result is fenced: the claim is checked (or moved by compare-and-set) right before it,
-so a worker whose lease was taken over publishes nothing.
+Each visible result is fenced by a write: the branch is pushed atomically with a move of the claim,
+the PR is opened only while git shows our claim, completion is a compare-and-set; so a worker whose
+lease was taken over publishes nothing (ccc.worker.fence). The transitions themselves are the
+lifecycle's verbs (ccc.protocol.lifecycle).
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from ccc.protocol.lifecycle import Lifecycle, Note
 from ccc.protocol.markers import comment_marker
 from ccc.protocol.states import TaskState
 from ccc.render import render
+from ccc.untrusted import cap_body, cap_title, defuse, neutralise
+from ccc.worker.fence import Fence, checkpoint
 from ccc.worker.masking import Masker
 from ccc.worker.result import Status, TaskResult
 from ccc.worker.settings import WorkerSettings
-from ccc.worker.task import AttemptFailed, Task
+from ccc.worker.task import AttemptFailed, Cancelled, Task
 from ccc.worker.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -73,14 +77,33 @@ class Publisher:
     # -- success -------------------------------------------------------------------------------
 
     def deliver(self, task: Task) -> TaskResult:
-        """Push, open (or reuse) the PR, record completion on the claim, then labels and comment."""
-        task.heartbeat.verify()
-        self.workspace.push(task.tree, task.branch)
+        """Push (fenced), open (or reuse) the PR, record completion on the claim, then labels and comment.
+
+        Each step is fenced: the push lands only with our claim, the PR is opened only while git still
+        shows our claim, and completion is a compare-and-set. A worker fenced after opening its PR
+        closes it with a comment, so only the live holder's PR stays open.
+        """
+        fence = self._fence(task)
+        reason = task.heartbeat.cancelled or task.heartbeat.withdrawn()
+        if reason:
+            raise Cancelled(reason)
+        checkpoint("before-push")
+        task.heartbeat.hold(lambda claim: fence.push(claim, task.tree, task.branch))
         task.mark("pushed")
+        checkpoint("after-push")
+        checkpoint("before-pr")
+        task.heartbeat.hold(fence.confirm)
         pull = self._open_pull(task)
-        note = self._completion_note(task, pull)
-        _, problem = self.lifecycle.complete(task.heartbeat.stop(), task.issue, pr_url=pull.html_url, note=note)
-        if problem:
+        checkpoint("before-completion")
+        # Lost, or never recorded: the PR is withdrawn and the task goes to another attempt, which opens its own.
+        _, problem = self.lifecycle.complete(
+            task.heartbeat.stop(),
+            task.issue,
+            pr_url=pull.html_url,
+            note=self._completion_note(task, pull),
+            unrecorded=lambda: self._withdraw(task, pull),
+        )
+        if problem:  # delivered all the same: any worker that sees the issue settles its labels
             log.error("#%d: %s", task.number, problem)
         task.mark("completed")
         return TaskResult(
@@ -113,7 +136,7 @@ class Publisher:
         """Open the PR, or reuse the open one for the branch (the client reconciles unknown outcomes)."""
         body = self._text(
             "worker_pr_body.md.j2",
-            issue={"number": task.number, "title": task.issue.title},
+            issue={"number": task.number, "title": neutralise(task.issue.title)},
             attempt=task.attempt,
             progress=task.progress,
             agent=task.agent,
@@ -121,13 +144,43 @@ class Publisher:
             test_command=self.settings.test_command,
             run_url=self.settings.run_url,
         )
-        title = _single_line(task.issue.title) or f"Resolve #{task.number}"
+        title = cap_title(_single_line(task.issue.title) or f"Resolve #{task.number}")
         try:
             return self.pr_client.create_pull(
                 head=task.branch, base=task.base, title=title, body=body, draft=self.settings.draft
             )
         except UnprocessableError as exc:
             raise AttemptFailed(f"GitHub refused the pull request: {exc.message}") from None
+
+    def _withdraw(self, task: Task, pull: PullRequest) -> None:
+        """Close the PR of an attempt that could not record completion, saying why (best effort)."""
+        log.error("#%d: completion was not recorded after PR #%d was opened: closing it", task.number, pull.number)
+        try:
+            marker = comment_marker("withdrawn", pull.number, task.nonce)
+            body = self._text("worker_withdrawn_comment.md.j2", marker=marker, issue=task.number, attempt=task.attempt)
+            self.pr_client.create_comment(pull.number, body, marker=marker)
+            self.pr_client.close_pull(pull.number)
+        except CccError as exc:
+            log.error("#%d: could not close PR #%d: %s", task.number, pull.number, exc)
+
+    def _fence(self, task: Task) -> Fence:
+        return Fence(self.store, self.workspace, lease=self.settings.lease, scratch=task.files)
+
+    # -- cancellation --------------------------------------------------------------------------
+
+    def cancel(self, task: Task, reason: str) -> TaskResult:
+        """The task was withdrawn while we worked: hand the claim back saying why, drop in-progress, comment
+        once; nothing is pushed. A task reopened or relabelled later is taken again as the next attempt."""
+
+        def cancelled_note(claim: Claim, state: TaskState) -> Note:
+            return self._note(
+                task, "cancelled", "worker_cancelled_comment.md.j2", reason=reason, attempt=claim.record.attempt
+            )
+
+        claim, _ = self.lifecycle.cancel(task.heartbeat.stop(), task.issue, reason, cancelled_note)
+        return TaskResult(
+            task.number, Status.CANCELLED, attempt=claim.record.attempt, reason=reason, timings=task.timings
+        )
 
     # -- failure -------------------------------------------------------------------------------
 
@@ -141,7 +194,7 @@ class Publisher:
                 task,
                 "failed",
                 "worker_failure_comment.md.j2",
-                reason=reason,
+                reason=neutralise(reason),
                 attempt=claim.record.attempt,
                 max_attempts=self.settings.max_attempts,
                 final=state is TaskState.FAILED,
@@ -170,8 +223,8 @@ class Publisher:
             self.workspace.commit_all(task.tree, message=f"WIP: failed attempt at #{task.number}", **self.identity)
             if not self.workspace.has_commits_beyond(task.tree, task.base):
                 return None
-            task.heartbeat.verify()
-            self.workspace.push(task.tree, task.branch)
+            fence = self._fence(task)
+            task.heartbeat.hold(lambda claim: fence.push(claim, task.tree, task.branch))
             return task.branch
         except CccError as exc:
             if task.heartbeat.lost.is_set():
@@ -187,14 +240,15 @@ class Publisher:
         return {"author": name, "email": f"{name}@users.noreply.github.com"}
 
     def commit_message(self, task: Task) -> str:
-        title = _single_line(task.issue.title)[:72] or "task"
+        title = defuse(_single_line(task.issue.title))[:72] or "task"
         return (
             f"{title} (#{task.number})\n\nResolves #{task.number}.\n\n"
             f"Ccc-Worker: {self.settings.worker}\nCcc-Attempt: {task.attempt}\n"
         )
 
     def _text(self, template: str, **variables) -> str:
-        return self.mask(render(template, override_dir=self.template_dir, worker=self.settings.worker, **variables))
+        text = render(template, override_dir=self.template_dir, worker=self.settings.worker, **variables)
+        return cap_body(self.mask(text))
 
     def _note(self, task: Task, kind: str, template: str, **variables) -> Note:
         marker = comment_marker(kind, task.number, task.nonce)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 from ccc.errors import CccError, LeaseLost
@@ -15,15 +16,26 @@ log = logging.getLogger(__name__)
 class Heartbeat:
     """Holds the latest claim; renews it every `interval` seconds until stopped or lost.
 
-    Every use of the claim (renewal, fencing check, the final step) happens under one lock, so
+    Every use of the claim (renewal, fenced push or check, the final step) happens under one lock, so
     the main thread never acts on a claim the heartbeat has just replaced.
     """
 
-    def __init__(self, store: ClaimStore, claim: Claim, *, lease: timedelta, interval: float):
+    def __init__(
+        self,
+        store: ClaimStore,
+        claim: Claim,
+        *,
+        lease: timedelta,
+        interval: float,
+        withdrawn: Callable[[], str | None] = lambda: None,
+    ):
         self.store = store
         self.lease = lease
         self.interval = interval
+        self.withdrawn = withdrawn  # asked at every beat: why the task is no longer wanted, or None
         self.lost = threading.Event()
+        self.halt = threading.Event()  # the agent must stop: the lease was lost or the task withdrawn
+        self.cancelled: str | None = None
         self._claim = claim
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -38,15 +50,19 @@ class Heartbeat:
         self._thread.start()
         return self
 
-    def verify(self) -> None:
-        """Fencing: raises LeaseLost unless the ref still holds our latest claim commit."""
+    def hold(self, step: Callable[[Claim], Claim]) -> Claim:
+        """Run a fenced step on our latest claim, keeping the claim it returns (a push renews it).
+
+        Under the lock, so no renewal moves the claim between the step's check and its write.
+        """
         with self._lock:
             self._raise_if_lost()
             try:
-                self.store.verify(self._claim)
+                self._claim = step(self._claim)
             except LeaseLost:
-                self.lost.set()
+                self._lose()
                 raise
+            return self._claim
 
     def stop(self) -> Claim:
         """Stop renewing and hand over the claim for its final step; raises LeaseLost if it was lost."""
@@ -68,14 +84,24 @@ class Heartbeat:
                     return
                 try:
                     self._claim = self.store.renew(self._claim, self.lease)
+                    self.cancelled = self.withdrawn()
                 except LeaseLost as exc:
                     log.error("%s: stopping, publishing nothing", exc)
-                    self.lost.set()
+                    self._lose()
                     return
                 except CccError as exc:
                     # A failed renewal is not a lost lease until the lease runs out: try again next beat.
-                    if self._claim.record.is_expired(self.store.clock()):
+                    if self.store.must_stop(self._claim.record):
                         log.error("#%d: could not renew before the lease ran out (%s)", self._claim.issue, exc)
-                        self.lost.set()
+                        self._lose()
                         return
                     log.warning("#%d: lease renewal failed, retrying: %s", self._claim.issue, exc)
+                    continue
+                if self.cancelled:
+                    log.warning("#%d: %s: stopping the agent", self._claim.issue, self.cancelled)
+                    self.halt.set()
+                    return
+
+    def _lose(self) -> None:
+        self.lost.set()
+        self.halt.set()

@@ -11,6 +11,7 @@ from ccc.client import RepoClient
 from ccc.errors import GitHubError
 from ccc.protocol.markers import comment_marker
 from ccc.render import render
+from ccc.untrusted import cap_body, neutralise
 from ccc.worker.agent import ProgressTail
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class ProgressComment:
 
     def tick(self) -> None:
         """Read new lines; publish when there is news and the last edit is `interval` seconds old."""
-        self.lines.extend(self.mask(line)[:MAX_LINE_CHARS] for line in self.tail.read_new())
+        self._read()
         if self._news() and time.monotonic() - self._last >= self.interval:
             try:
                 self._publish(done=False)
@@ -67,9 +68,13 @@ class ProgressComment:
 
     def flush(self) -> None:
         """Final state after the agent exits: whatever is not on the issue yet goes there now."""
-        self.lines.extend(self.mask(line)[:MAX_LINE_CHARS] for line in self.tail.read_new())
+        self._read()
         if self._news():
             self._publish(done=True)
+
+    def _read(self) -> None:
+        """New lines, masked, cut and neutralised: from here on they are safe to show on GitHub."""
+        self.lines.extend(neutralise(self.mask(line)[:MAX_LINE_CHARS]) for line in self.tail.read_new())
 
     def _news(self) -> bool:
         return len(self.lines) > self._published or self.checklist != self._shown_checklist
@@ -77,7 +82,7 @@ class ProgressComment:
     def _publish(self, *, done: bool) -> None:
         if not self.may_publish():
             return
-        body = (
+        body = cap_body(
             render(
                 "worker_progress_comment.md.j2",
                 override_dir=self.template_dir,

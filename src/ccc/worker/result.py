@@ -11,7 +11,9 @@ class Status(str, Enum):
     DELIVERED = "delivered"  # PR open, task completed
     FAILED = "failed"  # this attempt failed (released for retry, or out of attempts)
     LEASE_LOST = "lease-lost"  # another worker took the task over; we published nothing
+    CANCELLED = "cancelled"  # the issue was closed, retired or unlabelled while we worked: not delivered
     RATE_LIMITED = "rate-limited"  # GitHub's rate limit stopped us; see reset_at
+    BUDGET_SPENT = "budget-spent"  # the run's own budget (--max-requests, --rate-limit-reserve) stopped it
     DRY_RUN = "dry-run"  # nothing claimed: what would have been taken is listed
 
 
@@ -46,6 +48,7 @@ class WorkerResult:
     reset_at: float | None = None
     message: str | None = None
     candidates: list[int] = field(default_factory=list)  # dry run: what would be claimed, in order
+    isolation: str = "bwrap"  # how the agent was confined ("none": the opt-out, shown loudly)
 
     @property
     def exit_code(self) -> int:
@@ -67,13 +70,14 @@ class WorkerResult:
             "reset_at": self.reset_at,
             "message": self.message,
             "candidates": self.candidates,
+            "isolation": self.isolation,
         }
 
 
 def overall(tasks: list[TaskResult]) -> Status:
     """Failed if any task failed or was lost, delivered if any was delivered, else idle."""
     statuses = {t.status for t in tasks}
-    for status in (Status.FAILED, Status.LEASE_LOST, Status.DELIVERED):
+    for status in (Status.FAILED, Status.LEASE_LOST, Status.DELIVERED, Status.CANCELLED):
         if status in statuses:
             return status
     return Status.IDLE

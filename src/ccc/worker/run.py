@@ -3,50 +3,65 @@
 from __future__ import annotations
 
 import logging
-import random
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ccc.agents.claude_code import run_claude_code
-from ccc.agents.progress import Progress
-from ccc.client import Issue, RepoClient, connect
-from ccc.errors import AuthError, CccError, GitHubError, LeaseLost, RateLimitError
-from ccc.protocol.claims import Claim, ClaimStore, new_nonce
+from ccc.client import Budget, Issue, RepoClient, RetryPolicy, connect
+from ccc.errors import AuthError, BudgetSpent, CccError, GitHubError, LeaseLost, RateLimitError
+from ccc.isolation.confine import Confinement, check_bwrap, host_of
+from ccc.protocol.claims import Claim, ClaimStore, lease_margin, new_nonce
 from ccc.protocol.lifecycle import Lifecycle
-from ccc.protocol.markers import read_task_marker, strip_hidden
+from ccc.protocol.markers import strip_hidden
 from ccc.render import render, render_file
-from ccc.worker.agent import CommandRun, ProgressTail, clean_env, run_command
+from ccc.worker.agent import (
+    Agent,
+    AgentJob,
+    ClaudeCodeAgent,
+    CommandAgent,
+    CommandRun,
+    ProgressTail,
+    clean_env,
+    run_command,
+)
 from ccc.worker.deliver import Publisher
 from ccc.worker.lease import Heartbeat
+from ccc.worker.listing_cache import ListingCache
 from ccc.worker.masking import Masker
 from ccc.worker.progress import ProgressComment
-from ccc.worker.queue import Trust, WorkQueue
+from ccc.worker.queue import Trust, WorkQueue, manager_marker
 from ccc.worker.result import Status, TaskResult, WorkerResult, overall
 from ccc.worker.settings import WorkerSettings
-from ccc.worker.task import AttemptFailed, Task, branch_name
+from ccc.worker.task import AttemptFailed, Cancelled, Task, branch_name
+from ccc.worker.treecheck import TreePolicy
 from ccc.worker.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-# After a lost claim race, skip ahead by up to this many candidates.
-CONVOY_SPREAD = 8
+UNCONFINED = (
+    "ISOLATION IS OFF (--isolation none): the agent runs as this worker's user and can read its tokens, "
+    "git credentials and runner files. Use it only on a runner that runs nothing else."
+)
 
 
 def run(
     settings: WorkerSettings, *, client: RepoClient | None = None, sleep: Callable[[float], None] = time.sleep
 ) -> WorkerResult:
     """Poll once (`--once`) or until stopped (`--loop`); returns what happened, never raises for a task."""
+    if not settings.dry_run:
+        check_isolation(settings)  # before claiming: a task must not be taken that cannot run confined
     client = client or connect_client(settings, settings.token)
     worker = Worker(settings, client)
     started = time.monotonic()
-    result = WorkerResult(worker=settings.worker, status=Status.IDLE)
+    result = WorkerResult(worker=settings.worker, status=Status.IDLE, isolation=settings.isolation.mode)
     idle_polls = 0
+    budget = Budget(max_requests=settings.max_requests, reserve=settings.rate_limit_reserve)
     try:
         while True:
+            budget.check("the next poll", client.counter)  # between tasks: a claimed task is always finished
             result.polls += 1
             if settings.dry_run:
                 result.candidates = worker.plan()
@@ -73,9 +88,28 @@ def run(
         result.status = Status.DRY_RUN if settings.dry_run else overall(result.tasks)
     except RateLimitError as exc:
         result.status, result.reset_at, result.message = Status.RATE_LIMITED, exc.reset_at, exc.message
+    except BudgetSpent as exc:
+        result.status, result.reset_at, result.message = Status.BUDGET_SPENT, exc.reset_at, exc.message
     result.seconds = time.monotonic() - started
     result.requests = client.counter.snapshot()
+    if rate := client.counter.rate_line():
+        log.info("%s", rate)
     return result
+
+
+def check_isolation(settings: WorkerSettings) -> None:
+    """Fail with the fixing command if bubblewrap cannot confine the agent; shout when confinement is off."""
+    if settings.isolation.confined:
+        check_bwrap()
+    else:
+        log.warning("%s", UNCONFINED)
+
+
+def make_agent(settings: WorkerSettings) -> Agent:
+    if settings.agent == "claude-code":
+        template_dir = str(settings.template_dir) if settings.template_dir else None
+        return ClaudeCodeAgent(settings.claude, template_dir=template_dir)
+    return CommandAgent(settings.command or "")
 
 
 def connect_client(settings: WorkerSettings, token: str, **kwargs) -> RepoClient:
@@ -85,6 +119,7 @@ def connect_client(settings: WorkerSettings, token: str, **kwargs) -> RepoClient
         api_url=settings.api_url,
         token=token,
         dry_run=settings.dry_run,
+        policy=RetryPolicy(max_rate_limit_wait_seconds=settings.max_wait),
         seconds_between_requests=0,
         seconds_between_writes=settings.write_pacing,
         **kwargs,
@@ -98,12 +133,21 @@ class Worker:
         self.settings = settings
         self.client = client
         self.mask = Masker(settings.secrets)
-        self.store = ClaimStore(client, namespace=settings.claims_namespace, max_attempts=settings.max_attempts)
+        self.agent = make_agent(settings) if not settings.dry_run else None
+        self.store = ClaimStore(
+            client,
+            namespace=settings.claims_namespace,
+            max_attempts=settings.max_attempts,
+            margin=lease_margin(settings.lease),
+        )
         self.queue = WorkQueue(
             client,
             served=settings.served_labels,
             labels=settings.labels,
             trust=Trust(client, settings.trusted_authors),
+            manager=settings.manager_login,
+            cache=settings.cache_dir and ListingCache(settings.cache_dir, api_url=settings.api_url, repo=settings.repo),
+            spread=settings.spread,
         )
         self.workspace = Workspace(
             remote_url=settings.remote_url,
@@ -111,13 +155,18 @@ class Worker:
             root=settings.workdir,
             masker=self.mask,
             checkout=settings.checkout,
+            policy=TreePolicy(
+                secrets=settings.secrets,
+                allow_workflow_changes=settings.allow_workflow_changes,
+                max_change_bytes=settings.max_change_bytes,
+            ),
         )
         pr_client = client
         if settings.pr_token:
             pr_client = connect_client(settings, settings.pr_token, counter=client.counter)
         self._known_leases: dict[int, datetime] = {}  # in-progress issues: when their lease runs out
         self.others_at_work = False  # the last poll saw issues in progress: a lease may yet run out
-        self.lifecycle = Lifecycle(client, settings.labels, self.store)
+        self.lifecycle = Lifecycle(client, settings.labels, self.store, manager=settings.manager_login)
         self.publisher = Publisher(
             settings,
             client=client,
@@ -142,7 +191,7 @@ class Worker:
         log.debug("poll: %d ready, %d in progress", len(ready), len(held))
         self.others_at_work = bool(held)
         deps: dict[int, bool] = {}
-        for issue in _skipping_ahead(ready):
+        for issue in ready:
             if self.queue.dependencies_done(issue, deps):
                 claim = self._claim(issue)
                 if claim:
@@ -165,13 +214,13 @@ class Worker:
         if now < self._known_leases.get(issue.number, now):
             return False
         record = self.store.read(issue.number)
-        if record is None or record.is_free(now):
+        if record is None or self.store.may_take(record, now):
             return True
         if record.kind.is_final:
             self.lifecycle.settle(issue, record)
             self._known_leases[issue.number] = datetime.max.replace(tzinfo=timezone.utc)
         else:
-            self._known_leases[issue.number] = record.lease_expires_at
+            self._known_leases[issue.number] = record.lease_expires_at + self.store.margin
         return False
 
     def _claim(self, issue: Issue) -> Claim | None:
@@ -189,12 +238,18 @@ class Worker:
 
     def work_on(self, issue: Issue, claim: Claim) -> TaskResult:
         heartbeat = Heartbeat(
-            self.store, claim, lease=self.settings.lease, interval=self.settings.heartbeat_seconds
+            self.store,
+            claim,
+            lease=self.settings.lease,
+            interval=self.settings.heartbeat_seconds,
+            withdrawn=lambda: self.queue.withdrawn(issue.number),
         ).start()
         nonce = new_nonce()
-        files = self.settings.workdir / "tasks" / f"{issue.number}-{nonce}"
+        # The nonce proves ccc's own comments: it is never in a path, a file or a variable the agent sees.
+        files = self.settings.workdir / "tasks" / f"{issue.number}-{new_nonce()}"
         files.mkdir(parents=True, exist_ok=True)
-        task = Task(issue=issue, heartbeat=heartbeat, branch=branch_name(issue), base="", files=files, nonce=nonce)
+        branch = branch_name(issue, claim.record.attempt)
+        task = Task(issue=issue, heartbeat=heartbeat, branch=branch, base="", files=files, nonce=nonce)
         try:
             self.publisher.announce(task)
             try:
@@ -203,6 +258,8 @@ class Worker:
                 return self.publisher.deliver(task)
             except AttemptFailed as failure:
                 return self.publisher.give_up(task, failure.reason, failure.log_tail)
+            except Cancelled as cancelled:
+                return self.publisher.cancel(task, cancelled.reason)
             except (LeaseLost, RateLimitError, AuthError):
                 raise  # nothing more can be published: the lease expires and another worker retries
             except CccError as exc:  # GitHub kept failing, or git: a fetch, commit or push that failed
@@ -261,28 +318,56 @@ class Worker:
             template_dir=str(self.settings.template_dir) if self.settings.template_dir else None,
             may_publish=lambda: not task.heartbeat.lost.is_set(),
         )
-        if self.settings.agent == "claude-code":
-            agent = self._run_claude_code(task, env, progress)
-        else:
-            agent = self._run(task, self.settings.command, env, on_tick=progress.tick)
-        progress.flush()
-        task.progress = progress.lines
-        task.mark("agent")
-        if not agent.ok:
-            raise AttemptFailed(agent.describe("the agent"), agent.log_tail)
-        if self.settings.test_command:
-            tests = self._run(task, self.settings.test_command, env)
-            task.mark("tests")
-            if not tests.ok:
-                raise AttemptFailed(tests.describe("the test command"), tests.log_tail)
-            task.tests = "passed"
+        with self._confinement(task) as confinement:
+            outcome = self._run_agent(task, env, progress, confinement)
+            if self.settings.test_command:
+                tests = self._run(task, self.settings.test_command, env, confinement=confinement)
+                task.mark("tests")
+                if not tests.ok:
+                    raise AttemptFailed(tests.describe("the test command"), tests.log_tail)
+                task.tests = "passed"
         if not self.workspace.commit_all(
             task.tree, message=self.publisher.commit_message(task), **self.publisher.identity
         ):
-            raise AttemptFailed("the agent made no changes", agent.log_tail)
+            raise AttemptFailed("the agent made no changes", outcome.log_tail)
+
+    def _confinement(self, task: Task) -> Confinement:
+        """The task's confinement: its tree, its prompt read-only, its progress file writable; never GitHub."""
+        assert self.agent is not None and task.tree is not None
+        return Confinement(
+            self.settings.isolation,
+            tree=task.tree,
+            read_only=(task.prompt_file, *self.agent.toolchain),
+            writable_files=(task.progress_file,),
+            blocked_hosts=(host_of(self.settings.api_url), host_of(self.settings.git_url)),
+            model_api=self.agent.model_api,
+        )
+
+    def _run_agent(self, task: Task, env: dict, progress: ProgressComment, confinement: Confinement):
+        assert self.agent is not None and task.tree is not None
+        job = AgentJob(
+            prompt_file=task.prompt_file,
+            tree=task.tree,
+            env=env,
+            log_file=task.log_file,
+            timeout=self.settings.timeout.total_seconds(),
+            stop=task.heartbeat.halt,
+            confinement=confinement,
+            on_tick=progress.tick,
+            on_checklist=progress.show,
+        )
+        outcome = self.agent.run(job)
+        self._raise_if_halted(task, "the agent")
+        progress.flush()
+        task.progress = progress.lines
+        task.agent = outcome.figures
+        task.mark("agent")
+        if not outcome.ok:
+            raise AttemptFailed(outcome.reason, self.mask(outcome.log_tail))
+        return outcome
 
     def prompt(self, task: Task) -> str:
-        marker = read_task_marker(task.issue.body)
+        marker = manager_marker(task.issue, self.settings.manager_login)
         variables = {
             "issue": {
                 "number": task.number,
@@ -304,51 +389,25 @@ class Worker:
             return render_file(self.settings.prompt_template, **variables)
         return render("worker_prompt.md.j2", **variables)
 
-    def _run(self, task: Task, command: str, env: dict, on_tick: Callable[[], None] | None = None) -> CommandRun:
+    def _run(self, task: Task, command: str, env: dict, *, confinement: Confinement) -> CommandRun:
         run_result = run_command(
             command,
             cwd=task.tree,
             env=env,
             timeout=self.settings.timeout.total_seconds(),
             log_path=task.log_file,
-            stop=task.heartbeat.lost,
-            on_tick=on_tick,
+            stop=task.heartbeat.halt,
+            confinement=confinement,
         )
+        self._raise_if_halted(task, repr(command))
+        return replace(run_result, log_tail=self.mask(run_result.log_tail))
+
+    @staticmethod
+    def _raise_if_halted(task: Task, what: str) -> None:
         if task.heartbeat.lost.is_set():
-            raise LeaseLost(f"#{task.number}: the lease was lost while {command!r} ran", issue=task.number)
-        return CommandRun(
-            run_result.exit_code,
-            run_result.timed_out,
-            run_result.stopped,
-            run_result.seconds,
-            self.mask(run_result.log_tail),
-        )
-
-    def _run_claude_code(self, task: Task, env: dict, progress: ProgressComment) -> CommandRun:
-        """The claude-code preset: its checklist on the issue, its figures on the task, its reason on failure."""
-        template_dir = str(self.settings.template_dir) if self.settings.template_dir else None
-
-        def show_checklist(state: Progress) -> None:
-            progress.show(state.render_markdown(override_dir=template_dir))
-            progress.tick()
-
-        report = run_claude_code(
-            task.prompt_file.read_text(encoding="utf-8"),
-            task.tree,
-            replace(self.settings.claude, timeout_seconds=self.settings.timeout.total_seconds()),
-            on_progress=show_checklist,
-            stop_event=task.heartbeat.lost,
-            transcript=task.log_file,
-            extra_env=env,
-        )
-        if task.heartbeat.lost.is_set():
-            raise LeaseLost(f"#{task.number}: the lease was lost while Claude Code ran", issue=task.number)
-        progress.show(report.progress.render_markdown(done=True, override_dir=template_dir))
-        task.agent = report.as_dict()
-        log_tail = self.mask("\n".join(part for part in (report.summary, report.log_tail) if part))
-        if not report.ok:
-            raise AttemptFailed(f"Claude Code: {report.reason}", log_tail)
-        return CommandRun(0, False, False, report.duration_seconds, log_tail)
+            raise LeaseLost(f"#{task.number}: the lease was lost while {what} ran", issue=task.number)
+        if task.heartbeat.cancelled:
+            raise Cancelled(task.heartbeat.cancelled)
 
     @staticmethod
     def _stop_quietly(heartbeat: Heartbeat) -> None:
@@ -366,20 +425,6 @@ def _logged(result: TaskResult) -> TaskResult:
         outcome = "failed for good" if result.final else "released for a retry"
         log.warning("#%d: %s (attempt %d): %s", result.issue, outcome, result.attempt, result.reason)
     return result
-
-
-def _skipping_ahead(candidates: list[Issue]) -> Iterator[Issue]:
-    """Candidates in order, except that after each one not taken it skips a random few (tried at the end).
-
-    Workers polling the same listing all want the oldest task; moving on to the next one in step would
-    make them collide again on every task (a convoy).
-    """
-    pending = list(candidates)
-    while pending:
-        yield pending.pop(0)
-        if pending:
-            jump = random.randrange(min(len(pending), CONVOY_SPREAD))
-            pending = pending[jump:] + pending[:jump]
 
 
 def workdir_default(env: Mapping[str, str]) -> Path:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ccc.agents.claude_code import ClaudeCodeSettings
 from ccc.errors import InputError
+from ccc.isolation.confine import IsolationSettings
 from ccc.protocol.claims import DEFAULT_NAMESPACE
 from ccc.protocol.states import Labels
 
@@ -36,12 +37,17 @@ class WorkerSettings:
     prompt_template: Path | None = None
     template_dir: Path | None = None  # overrides for the comment and PR templates
     agent_env: tuple[str, ...] = ()  # extra variables the agent may see (e.g. its API key)
+    secret_env: tuple[str, ...] = ()  # variables holding more secrets: masked, and refused in the agent's commit
     pass_token: bool = False  # give the agent GITHUB_TOKEN as well
+    isolation: IsolationSettings = field(default_factory=IsolationSettings)  # how the agent is confined
+    allow_workflow_changes: bool = False  # let the agent's commit touch .github/workflows/
+    max_change_bytes: int = 10_000_000  # the most the agent's changed files may hold together
     max_tasks: int = 1  # per run; 0 = no limit (with --loop)
     timeout: timedelta = timedelta(minutes=60)
     lease: timedelta = timedelta(minutes=10)
     max_attempts: int = 3
     trusted_authors: tuple[str, ...] = DEFAULT_TRUSTED_AUTHORS
+    manager_login: str = DEFAULT_TRUSTED_AUTHORS[0]  # whose task markers count (the Actions token's bot)
     assignee: str | None = None
     base_branch: str | None = None  # None: the repository's default branch
     draft: bool = False
@@ -53,6 +59,13 @@ class WorkerSettings:
     dry_run: bool = False
     progress_interval: float = 30.0  # least seconds between edits of the progress comment
     write_pacing: float = 1.0  # seconds between write requests, as GitHub asks (0 in tests)
+    max_requests: int = 0  # per run, checked before each poll so a claimed task is always finished; 0: no limit
+    rate_limit_reserve: int = 0  # units of the hourly rate limit a poll never starts into
+    max_wait: float = 300.0  # longest one request waits out rate limits before the run stops
+    # Who this worker is among the runners serving its labels (runner name and process): spreads first
+    # choices by rendezvous hashing. None: oldest first, as for a lone worker.
+    spread: str | None = None
+    cache_dir: Path | None = None  # where listing views persist between runs; None: only within this run
     labels: Labels = Labels()
     claims_namespace: str = DEFAULT_NAMESPACE
     run_id: str = ""
@@ -89,7 +102,7 @@ class WorkerSettings:
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in anything we publish or log."""
         values = [self.token, self.pr_token or "", self.claude.api_key or "", self.claude.oauth_token or ""]
-        values += [os.environ.get(name, "") for name in self.agent_env]
+        values += [os.environ.get(name, "") for name in (*self.agent_env, *self.secret_env)]
         return tuple(v for v in values if len(v) >= 4)
 
     @property

@@ -14,6 +14,14 @@ from ccc.worker.lease import Heartbeat
 SLUG_CHARS = 40
 
 
+class Cancelled(Exception):
+    """The task was withdrawn while we worked (issue closed, retired, or its label removed): deliver nothing."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 class AttemptFailed(Exception):
     """This attempt cannot succeed: the reason goes on the issue, the claim is released."""
 
@@ -30,8 +38,11 @@ def slug(title: str) -> str:
     return words[:SLUG_CHARS].rstrip("-") or "task"
 
 
-def branch_name(issue: Issue) -> str:
-    return f"ccc/{issue.number}-{slug(issue.title)}"
+def branch_name(issue: Issue, attempt: int) -> str:
+    """The work branch of one attempt: a stalled earlier attempt can never overwrite a later one's work,
+    and each attempt's PR is found again by its own branch (the first attempt keeps the plain name)."""
+    name = f"ccc/{issue.number}-{slug(issue.title)}"
+    return name if attempt == 1 else f"{name}-attempt-{attempt}"
 
 
 @dataclass
