@@ -212,7 +212,8 @@ def test_completing_a_task_unblocks_dependents_whose_dependencies_are_all_delive
     lifecycle.client.update_issue(first.number, body=first_marker)
 
     claim, first = claimed(lifecycle, lifecycle.client.get_issue(first.number))
-    lifecycle.complete(claim, first, pr_url="https://example.test/pull/9", note=None)
+    lifecycle.complete(claim, pr_url="https://example.test/pull/9")
+    assert lifecycle.delivered(first, None) is None
     assert "blocked" in lifecycle.client.get_issue(dependent.number).labels  # still waits for the second
 
     lifecycle.client.update_issue(second.number, state="closed", state_reason="completed")  # merged

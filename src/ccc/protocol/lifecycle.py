@@ -206,41 +206,29 @@ class Lifecycle:
             self.client.add_assignees(issue.number, [assignee])
         self.note(issue.number, note)
 
-    def complete(
-        self,
-        claim: Claim,
-        issue: Issue,
-        *,
-        pr_url: str,
-        note: Note | None,
-        unrecorded: Callable[[], None] = lambda: None,
-    ) -> tuple[Claim, str | None]:
-        """Delivered: the claim log records the PR (the fence: raises LeaseLost), then labels, comment, dependents.
+    def complete(self, claim: Claim, *, pr_url: str) -> Claim:
+        """Win delivery in the claim log: it records the PR (the fence: raises LeaseLost when the lease is gone).
 
-        When the claim log does not record it (lost, or never written), `unrecorded` runs (the worker
-        withdraws its PR) and the error is raised. Returns the claim and, when the visible part failed,
-        what went wrong: the claim log is the truth, and whoever sees the issue still in progress
-        settles its labels (`settle`).
+        The holder then shows it with `delivered`; a holder that loses here withdraws its PR.
+        """
+        return self._store.complete(claim, pr_url=pr_url)
+
+    def delivered(self, issue: Issue, note: Note | None) -> str | None:
+        """The visible part of `complete`: completed and ready-for-review labels, the comment, dependents unblocked.
+
+        Returns what went wrong when it failed: the claim log is the truth, and whoever sees the
+        issue still in progress settles its labels (`settle`).
         """
         try:
-            done = self._store.complete(claim, pr_url=pr_url)
-        except CccError:
-            unrecorded()
-            raise
-        try:
-            self.delivered(issue, note)
+            self.stage(issue.number, (*issue.labels, self.labels.in_progress), TaskState.COMPLETED)
+            self.note(issue.number, note)
+            if self._marker(issue):
+                self.unblock_dependents(issue.number)
         except (RateLimitError, AuthError):
             raise
         except CccError as exc:
-            return done, f"delivered, but the issue was not fully updated: {exc.message}"
-        return done, None
-
-    def delivered(self, issue: Issue, note: Note | None) -> None:
-        """The visible part of `complete`: completed and ready-for-review labels, the comment, dependents unblocked."""
-        self.stage(issue.number, (*issue.labels, self.labels.in_progress), TaskState.COMPLETED)
-        self.note(issue.number, note)
-        if self._marker(issue):
-            self.unblock_dependents(issue.number)
+            return f"delivered, but the issue was not fully updated: {exc.message}"
+        return None
 
     def give_back(self, claim: Claim, issue: Issue, reason: str, note: NoteFor) -> tuple[Claim, TaskState]:
         """`release` for a retry while attempts are left, else `fail`; then labels and the comment `note` makes."""

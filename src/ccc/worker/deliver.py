@@ -95,14 +95,12 @@ class Publisher:
         task.heartbeat.hold(fence.confirm)
         pull = self._open_pull(task)
         checkpoint("before-completion")
-        # Lost, or never recorded: the PR is withdrawn and the task goes to another attempt, which opens its own.
-        _, problem = self.lifecycle.complete(
-            task.heartbeat.stop(),
-            task.issue,
-            pr_url=pull.html_url,
-            note=self._completion_note(task, pull),
-            unrecorded=lambda: self._withdraw(task, pull),
-        )
+        try:
+            self.lifecycle.complete(task.heartbeat.stop(), pr_url=pull.html_url)  # the fence for what follows
+        except CccError:  # lost, or never recorded: the task goes to another attempt, which opens its own PR
+            self._withdraw(task, pull)
+            raise
+        problem = self.lifecycle.delivered(task.issue, self._completion_note(task, pull))
         if problem:  # delivered all the same: any worker that sees the issue settles its labels
             log.error("#%d: %s", task.number, problem)
         task.mark("completed")
