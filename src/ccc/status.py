@@ -271,15 +271,18 @@ def change_lines(before: QueueStatus | None, after: QueueStatus) -> list[str]:
 
 def passed_through(previous: TaskStatus | None, task: TaskStatus) -> list[TaskState]:
     """The states a task went through since the last snapshot, before its current one: a poll may miss
-    some, but the protocol's order tells them (blocked → ready → in-progress → completed or failed)."""
+    some, but the protocol's order tells them (blocked → ready → in-progress → completed → merged, or
+    in-progress → failed)."""
     if previous is None or previous.state is task.state:
         return []
     path = [previous.state]
-    worked = (TaskState.IN_PROGRESS, TaskState.COMPLETED, TaskState.FAILED)
+    worked = (TaskState.IN_PROGRESS, TaskState.COMPLETED, TaskState.FAILED, TaskState.MERGED)
     if previous.state is TaskState.BLOCKED and task.state in worked:
         path.append(TaskState.READY)  # unblocked, then claimed
     if path[-1] is TaskState.READY and task.state in worked[1:] and not task.is_parent:
         path.append(TaskState.IN_PROGRESS)  # parents complete with their parts, without being claimed
+    if task.state is TaskState.MERGED and path[-1] in (TaskState.READY, TaskState.IN_PROGRESS):
+        path.append(TaskState.COMPLETED)  # delivered (PR open), then merged
     return path
 
 
