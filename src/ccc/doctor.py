@@ -15,7 +15,7 @@ from enum import Enum
 from pathlib import Path
 
 from ccc.client import RepoClient
-from ccc.client.models import RepositoryAccess
+from ccc.client.models import RefWrite, RepositoryAccess
 from ccc.errors import AuthError, BadCredentialsError, GitHubError, NotFoundError
 from ccc.manifest import ANY_WORKER, DEFAULT_GLOBS, Manifest, ManifestError
 from ccc.manifest.committed import load_committed
@@ -200,11 +200,11 @@ def check_claim_refs(client: RepoClient, namespace: str) -> Check:
 
 
 def _exercise_ref(client: RepoClient, name: str, first: str, commit: Callable[[str, list[str]], str]) -> Check:
-    if not client.create_ref(name, first):
+    if client.create_ref(name, first) is not RefWrite.DONE:
         return Check("claim-refs", Outcome.FAIL, f"cannot create {name}", "grant contents: write; allow refs/ccc/*")
-    if not client.update_ref(name, commit("ccc doctor: forward", [first])):
+    if client.update_ref(name, commit("ccc doctor: forward", [first])) is not RefWrite.DONE:
         return Check("claim-refs", Outcome.FAIL, f"cannot fast-forward {name}", "grant contents: write")
-    if client.update_ref(name, commit("ccc doctor: unrelated", [])):
+    if client.update_ref(name, commit("ccc doctor: unrelated", [])) is RefWrite.DONE:
         return Check(
             "claim-refs",
             Outcome.FAIL,
