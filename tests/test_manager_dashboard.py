@@ -93,7 +93,7 @@ def check_mermaid_structure(graph: str) -> None:
         else:
             pytest.fail(f"unexpected mermaid line: {line!r}")
     assert all(a in nodes and b in nodes for a, b in edges)
-    assert classes == {"ready", "blocked", "in_progress", "completed", "failed", "retired"}
+    assert classes == {"ready", "blocked", "in_progress", "completed", "merged", "failed", "retired"}
 
 
 def check_tables(markdown: str) -> int:
@@ -116,7 +116,15 @@ def check_tables(markdown: str) -> int:
 def test_dashboard_counts_workers_and_lists():
     dashboard = build_dashboard(sample_views(), now=NOW, settings=ManagerSettings())
 
-    assert dashboard.counts == {"ready": 1, "blocked": 1, "in-progress": 1, "completed": 1, "failed": 1, "retired": 1}
+    assert dashboard.counts == {
+        "ready": 1,
+        "blocked": 1,
+        "in-progress": 1,
+        "completed": 1,
+        "merged": 0,
+        "failed": 1,
+        "retired": 1,
+    }
     [cc01] = dashboard.workers  # the parent (no route) is nobody's work
     assert (cc01.worker, cc01.completed_last_day, cc01.median_work_seconds) == ("cc01", 1, 540)
     assert [t.number for t in dashboard.expired] == [2]

@@ -11,7 +11,6 @@ import yaml
 
 import builders
 from ccc.client import Issue
-from ccc.manager.deps import task_states
 from ccc.manager.desired import desire
 from ccc.manager.inventory import take_inventory
 from ccc.manager.plan import Action, plan, task_order
@@ -67,6 +66,7 @@ def synced_issues(manifest, settings, *, extra_labels=None):
                 title=desired.title,
                 labels=labels,
                 state="open" if desired.open else "closed",
+                state_reason=None if desired.open else "not_planned",
                 assignees=(task.assignee,) if task.assignee else (),
             )
         )
@@ -76,7 +76,7 @@ def synced_issues(manifest, settings, *, extra_labels=None):
 def plan_for(manifest, issues, settings=None):
     settings = settings or ManagerSettings(manager_login=MANAGER)
     inventory = take_inventory(issues, manager_login=MANAGER)
-    return plan(manifest, inventory, task_states(inventory, settings.labels), settings)
+    return plan(manifest, inventory, inventory.states(settings.labels), settings)
 
 
 def rows_by_action(result):
@@ -240,7 +240,7 @@ def test_forged_marker_by_another_author_is_not_adopted(tmp_path, settings):
     assert rows_by_action(result)[Action.CREATE] == ["schema"]
 
 
-def test_parent_is_completed_and_closed_when_all_parts_are(tmp_path, settings):
+def test_parent_is_labelled_completed_and_closed_when_all_parts_merged(tmp_path, settings):
     parent = {
         "id": "dash",
         "title": "Dashboard",
@@ -252,11 +252,13 @@ def test_parent_is_completed_and_closed_when_all_parts_are(tmp_path, settings):
     }
     manifest = manifest_of(tmp_path, [parent])
     issues = synced_issues(manifest, settings, extra_labels={"dash/ui": ["completed"], "dash/api": ["completed"]})
+    assert plan_for(manifest, issues, settings).rows[0].action is Action.UNCHANGED  # delivered, not merged
+    issues = [replace(i, state="closed", state_reason="completed") if i.number > 1 else i for i in issues]
 
     dash = plan_for(manifest, issues, settings).rows[0]
 
     assert dash.action is Action.UPDATE
-    assert dash.edit.add_labels == ("completed",)
+    assert dash.edit.add_labels == ("completed", "ready-for-review")
     assert (dash.edit.state, dash.edit.state_reason) == ("closed", "completed")
 
 

@@ -111,13 +111,13 @@ def test_summarize_unblocks_the_dependents_of_a_completed_task(sandbox, root):
 
     result, _ = run(sandbox, root)
 
-    assert result.state_changes == ("#2 unblocked: its dependencies are completed",)
+    assert result.state_changes == ("#2 unblocked: its dependencies are delivered",)
     labels = client_for(sandbox).get_issue(2).labels
     assert "blocked" not in labels
     assert "blocked" in client_for(sandbox).get_issue(3).labels
 
 
-def test_parent_completes_and_closes_when_all_parts_are_completed(sandbox, root):
+def test_parent_is_delivered_with_its_parts_and_merged_and_closed_when_they_merged(sandbox, root):
     synced(
         sandbox,
         root,
@@ -133,16 +133,20 @@ def test_parent_completes_and_closes_when_all_parts_are_completed(sandbox, root)
         ],
     )
     complete(sandbox, 2)
-    run(sandbox, root)
-    assert client_for(sandbox).get_issue(1).state == "open"
-
     complete(sandbox, 3, worker="cc02")
+    result, _ = run(sandbox, root)
+    assert client_for(sandbox).get_issue(1).state == "open"
+    assert result.dashboard.counts["completed"] == 3  # delivered: the parts' PRs are open
+
+    for part in (2, 3):  # their PRs merge: GitHub closes each part as completed ("Closes #N")
+        client_for(sandbox).update_issue(part, state="closed", state_reason="completed")
     result, _ = run(sandbox, root)
 
     parent = client_for(sandbox).get_issue(1)
     assert (parent.state, parent.state_reason) == ("closed", "completed")
     assert "completed" in parent.labels
-    assert result.dashboard.counts["completed"] == 3
+    assert result.dashboard.counts["merged"] == 3
+    assert result.state_changes == ("#1 merged: all its parts are merged",)
 
 
 def test_claim_reads_are_bounded_and_the_rest_wait_for_the_next_run(sandbox, root):

@@ -1,25 +1,8 @@
-"""Task states and their label transitions."""
+"""Task states and their label transitions (which state an issue is in: test_protocol_lifecycle)."""
 
 from __future__ import annotations
 
-import pytest
-
 from ccc.protocol.states import Labels, Priority, TaskState
-
-
-@pytest.mark.parametrize(
-    ("labels", "issue_state", "expected"),
-    [
-        ((), "open", TaskState.READY),
-        (("cc02", "in-progress"), "open", TaskState.IN_PROGRESS),
-        (("blocked",), "open", TaskState.BLOCKED),
-        (("failed", "in-progress"), "open", TaskState.FAILED),
-        (("completed", "ready-for-review"), "closed", TaskState.COMPLETED),
-        (("cc01",), "closed", TaskState.RETIRED),
-    ],
-)
-def test_state_is_read_from_labels(labels, issue_state, expected):
-    assert Labels().state_of(labels, issue_state) is expected
 
 
 def test_transition_removes_sibling_state_labels_and_adds_the_new_one():
@@ -38,7 +21,7 @@ def test_transition_to_ready_only_removes():
 def test_label_names_are_configurable():
     labels = Labels().with_overrides(in_progress="wip", completed="")
     assert labels.in_progress == "wip" and labels.completed == "completed"
-    assert labels.state_of(("wip",)) is TaskState.IN_PROGRESS
+    assert labels.transition(("wip",), TaskState.READY) == ([], ["wip"])
 
 
 def test_priority_comes_from_labels_and_ranks_high_first():

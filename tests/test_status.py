@@ -203,6 +203,17 @@ def test_change_lines_name_the_states_a_task_passed_between_two_snapshots():
     ]
 
 
+def test_change_lines_show_a_merged_task_was_delivered_first():
+    done = record(ClaimKind.COMPLETE, worker="cc02", pr="http://x/acme/widgets/pull/16")
+    before = snapshot(task(1, TaskState.IN_PROGRESS, record(ClaimKind.CLAIM)), task(2, TaskState.COMPLETED, done))
+    after = snapshot(task(1, TaskState.MERGED, done), task(2, TaskState.MERGED, done))
+
+    assert change_lines(before, after) == [
+        "#1 t1: in-progress -> completed -> merged (cc02, attempt 1, PR #16)",
+        "#2 t2: completed -> merged (cc02, attempt 1, PR #16)",
+    ]
+
+
 def test_live_view_writes_log_lines_off_a_terminal_and_redraws_in_place_on_one():
     plain, terminal = io.StringIO(), io.StringIO()
     first = snapshot(task(1, TaskState.READY))

@@ -18,6 +18,7 @@ from typing import TextIO
 from ccc.client import Issue, RepoClient
 from ccc.manager.inventory import take_inventory
 from ccc.protocol.claims import DEFAULT_NAMESPACE, ClaimRecord, utcnow
+from ccc.protocol.lifecycle import task_states
 from ccc.protocol.markers import read_task_marker
 from ccc.protocol.states import Labels, TaskState
 
@@ -27,6 +28,7 @@ STATE_COLOURS = {
     TaskState.BLOCKED: "\x1b[2m",
     TaskState.IN_PROGRESS: "\x1b[33m",
     TaskState.COMPLETED: "\x1b[32m",
+    TaskState.MERGED: "\x1b[1;32m",
     TaskState.FAILED: "\x1b[31m",
     TaskState.RETIRED: "\x1b[2m",
 }
@@ -34,7 +36,7 @@ STATE_COLOURS = {
 
 @dataclass(frozen=True)
 class TaskStatus:
-    """One managed issue as the queue sees it: its state from labels, its claim from the claim ref."""
+    """One managed issue as the queue sees it: its state (`lifecycle.task_states`), its claim from the claim ref."""
 
     number: int
     task_id: str
@@ -111,7 +113,8 @@ class QueueStatus:
 
     @property
     def all_completed(self) -> bool:
-        return bool(self.tasks) and all(task.state is TaskState.COMPLETED for task in self.tasks)
+        """Every task delivered: its PR open (completed) or merged."""
+        return bool(self.tasks) and all(task.state.is_delivered for task in self.tasks)
 
     def to_json(self) -> dict:
         return {
@@ -141,7 +144,8 @@ class StatusReader:
         before = self.client.counter.total
         issues = [issue for issue in self._issues() if read_task_marker(issue.body)]
         heads = self._claim_heads()
-        tasks = tuple(self._task(issue, heads.get(issue.number)) for issue in issues)
+        states = task_states(issues, self.labels)
+        tasks = tuple(self._task(issue, states[issue.number], heads.get(issue.number)) for issue in issues)
         return QueueStatus(
             repo=self.client.full_name,
             at=now or utcnow(),
@@ -172,13 +176,13 @@ class StatusReader:
             self._records[sha] = ClaimRecord.from_message(self.client.get_commit(sha).message)
         return self._records[sha]
 
-    def _task(self, issue: Issue, head: str | None) -> TaskStatus:
+    def _task(self, issue: Issue, state: TaskState, head: str | None) -> TaskStatus:
         marker = read_task_marker(issue.body)
         return TaskStatus(
             number=issue.number,
             task_id=marker.id if marker else "",
             title=issue.title,
-            state=self.labels.state_of(issue.labels, issue.state),
+            state=state,
             worker=marker.worker,
             claim=self._record(head),
             url=issue.html_url,
@@ -267,15 +271,18 @@ def change_lines(before: QueueStatus | None, after: QueueStatus) -> list[str]:
 
 def passed_through(previous: TaskStatus | None, task: TaskStatus) -> list[TaskState]:
     """The states a task went through since the last snapshot, before its current one: a poll may miss
-    some, but the protocol's order tells them (blocked → ready → in-progress → completed or failed)."""
+    some, but the protocol's order tells them (blocked → ready → in-progress → completed → merged, or
+    in-progress → failed)."""
     if previous is None or previous.state is task.state:
         return []
     path = [previous.state]
-    worked = (TaskState.IN_PROGRESS, TaskState.COMPLETED, TaskState.FAILED)
+    worked = (TaskState.IN_PROGRESS, TaskState.COMPLETED, TaskState.FAILED, TaskState.MERGED)
     if previous.state is TaskState.BLOCKED and task.state in worked:
         path.append(TaskState.READY)  # unblocked, then claimed
     if path[-1] is TaskState.READY and task.state in worked[1:] and not task.is_parent:
         path.append(TaskState.IN_PROGRESS)  # parents complete with their parts, without being claimed
+    if task.state is TaskState.MERGED and path[-1] in (TaskState.READY, TaskState.IN_PROGRESS):
+        path.append(TaskState.COMPLETED)  # delivered (PR open), then merged
     return path
 
 

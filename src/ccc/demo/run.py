@@ -281,7 +281,7 @@ def settled(status: QueueStatus) -> bool:
         return False
     if all(state.is_terminal for state in states):
         return True
-    stuck = states <= {TaskState.COMPLETED, TaskState.FAILED, TaskState.RETIRED, TaskState.BLOCKED}
+    stuck = states <= {TaskState.COMPLETED, TaskState.MERGED, TaskState.FAILED, TaskState.RETIRED, TaskState.BLOCKED}
     return stuck and TaskState.FAILED in states
 
 

@@ -33,6 +33,7 @@ STATE_STYLES = {
     TaskState.BLOCKED: "fill:#d4c5f9,stroke:#8250df,color:#24292f",
     TaskState.IN_PROGRESS: "fill:#fbca04,stroke:#9a6700,color:#24292f",
     TaskState.COMPLETED: "fill:#0e8a16,stroke:#055d0b,color:#ffffff",
+    TaskState.MERGED: "fill:#8250df,stroke:#512a97,color:#ffffff",
     TaskState.FAILED: "fill:#b60205,stroke:#6e0001,color:#ffffff",
     TaskState.RETIRED: "fill:#eeeeee,stroke:#8c959f,color:#57606a",
 }
@@ -89,7 +90,7 @@ class Dashboard:
     in_progress: tuple[TaskView, ...]
     expired: tuple[TaskView, ...]  # in progress with a lease that ran out
     failed: tuple[TaskView, ...]
-    recent: tuple[TaskView, ...]  # completed, newest first
+    recent: tuple[TaskView, ...]  # delivered (PR open or merged), newest first
     tasks: tuple[TaskView, ...]
 
 
@@ -99,7 +100,7 @@ def build_dashboard(views: list[TaskView], *, now: datetime, settings: ManagerSe
     for view in views:
         counts[view.state.value] += 1
     in_progress = tuple(v for v in views if v.state is TaskState.IN_PROGRESS)
-    completed = sorted((v for v in views if v.state is TaskState.COMPLETED), key=lambda v: -v.finished)
+    completed = sorted((v for v in views if v.state.is_delivered), key=lambda v: -v.finished)
     return Dashboard(
         updated=stamp,
         counts=counts,
@@ -120,7 +121,7 @@ def worker_stats(views: list[TaskView], now: int) -> tuple[WorkerStats, ...]:
     stats = []
     for route, tasks in sorted(by_route.items()):
         counts = {state.value: sum(1 for t in tasks if t.state is state) for state in TaskState}
-        done = [t for t in tasks if t.state is TaskState.COMPLETED]
+        done = [t for t in tasks if t.state.is_delivered]
         work = [t.work_seconds for t in done if t.work_seconds is not None]
         recent = sum(1 for t in done if t.finished and now - t.finished <= DAY)
         stats.append(WorkerStats(route, counts, recent, int(statistics.median(work)) if work else None))
@@ -200,7 +201,7 @@ def mermaid_graph(tasks: tuple[TaskView, ...]) -> tuple[str, int]:
 
 def _fitting(tasks: tuple[TaskView, ...]) -> list[TaskView]:
     """The tasks to draw: all if mermaid can render them, else open tasks first, then the rest, while they fit."""
-    order = sorted(tasks, key=lambda t: (t.state in (TaskState.COMPLETED, TaskState.RETIRED), t.number))
+    order = sorted(tasks, key=lambda t: (t.state.is_delivered or t.state is TaskState.RETIRED, t.number))
     linked_from: dict[int, list[int]] = defaultdict(list)  # number -> tasks whose arrows end there
     for task in tasks:
         for other in (*task.deps, *task.parts):
@@ -237,6 +238,11 @@ def _task_row(view: TaskView) -> dict:
         "work": _duration(view.work_seconds),
         "lead": _duration(view.lead_seconds),
         "pr": cell(view.pr) if view.pr else "—",
+        "state": "merged"
+        if view.state is TaskState.MERGED
+        else "PR open"
+        if view.state.is_delivered
+        else view.state.value,
     }
 
 

@@ -22,12 +22,13 @@ _CODES = {
     TaskState.BLOCKED: "b",
     TaskState.IN_PROGRESS: "i",
     TaskState.COMPLETED: "c",
+    TaskState.MERGED: "m",
     TaskState.FAILED: "f",
     TaskState.RETIRED: "x",
 }
 _STATES = {code: state for state, code in _CODES.items()}
 # States whose claim record tells something (who, which attempt, since when, which PR).
-CLAIMED_STATES = (TaskState.IN_PROGRESS, TaskState.COMPLETED, TaskState.FAILED)
+CLAIMED_STATES = (TaskState.IN_PROGRESS, TaskState.COMPLETED, TaskState.MERGED, TaskState.FAILED)
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class History:
     def compacted(self) -> History:
         """Finished tasks keep only their states (so they are neither re-read nor reported again as new):
         their worker, timings and PR leave the dashboard's statistics, but the history fits 1,000s of tasks."""
-        finished = (TaskState.COMPLETED, TaskState.FAILED, TaskState.RETIRED)
+        finished = (TaskState.COMPLETED, TaskState.MERGED, TaskState.FAILED, TaskState.RETIRED)
         return History(
             {n: TaskHistory(h.state, h.read_at_state) if h.state in finished else h for n, h in self.tasks.items()},
             self.at,

@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ccc.client import Issue
+from ccc.protocol.lifecycle import task_states
 from ccc.protocol.markers import DASHBOARD_MARKER, TaskMarker, read_task_marker
+from ccc.protocol.states import Labels, TaskState
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,10 @@ class Inventory:
 
     def by_number(self) -> dict[int, ManagedIssue]:
         return {managed.number: managed for managed in self.tasks.values()}
+
+    def states(self, labels: Labels) -> dict[int, TaskState]:
+        """The state of every managed issue by number (parents' from their parts)."""
+        return task_states((managed.issue for managed in self.tasks.values()), labels)
 
 
 def take_inventory(issues: Iterable[Issue], *, manager_login: str) -> Inventory:

@@ -11,11 +11,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from ccc.manager.deps import dependency_change, issue_state, parent_change, waiting_on
 from ccc.manager.desired import DesiredIssue, desire
 from ccc.manager.inventory import Inventory, ManagedIssue
 from ccc.manager.settings import ManagerSettings
 from ccc.manifest import Manifest, Task
+from ccc.protocol.lifecycle import (
+    StateChange,
+    dependency_change,
+    parent_change,
+    task_state,
+    waiting_on,
+    was_delivered,
+)
 from ccc.protocol.markers import with_task_marker
 from ccc.protocol.states import TaskState
 
@@ -122,14 +129,12 @@ def plan_task(
     if not desired.open:
         if issue.state == "closed":
             return replace(row, reasons=("closed in the manifest",))
-        reason = "completed" if issue_state(issue, settings.labels) is TaskState.COMPLETED else "not_planned"
+        reason = "completed" if task_state(issue, settings.labels) is TaskState.COMPLETED else "not_planned"
         edit = IssueEdit(body=desired.body, state="closed", state_reason=reason)
         return replace(row, action=Action.CLOSE, edit=edit, reasons=("closed in the manifest",))
     # Only issues the manager itself retired come back; a task a person closed, or one that was
-    # completed, stays closed.
-    if issue.state == "closed" and (
-        not existing.marker.retired or issue_state(issue, settings.labels) is TaskState.COMPLETED
-    ):
+    # delivered, stays closed.
+    if issue.state == "closed" and (not existing.marker.retired or was_delivered(issue, settings.labels)):
         return replace(row, reasons=("closed on GitHub",))
     return _update(row, existing, desired, manifest, numbers, states, settings)
 
@@ -225,10 +230,10 @@ def _state_change(
     numbers: Mapping[str, int],
     states: Mapping[int, TaskState],
     settings: ManagerSettings,
-):
+) -> StateChange | None:
     task, issue = desired.task, existing.issue
     if task.is_parent:
-        # A parent is complete only when every part has an issue and each of them is completed.
+        # A parent is merged only when every part has an issue and each of them is merged.
         parts = desired.marker.parts if len(desired.marker.parts) == len(task.parts) else ()
         return parent_change(issue, parts, states, settings.labels)
     return dependency_change(issue, _waiting(task, manifest, numbers, states), settings.labels)
@@ -250,7 +255,7 @@ def removed_rows(manifest: Manifest, inventory: Inventory, settings: ManagerSett
         if task_id in wanted or issue.state != "open":
             continue
         row = Row(Action.UNCHANGED, task_id, issue.title, issue.number, ("removed from the manifest; kept open",))
-        if issue_state(issue, settings.labels) is TaskState.COMPLETED:
+        if task_state(issue, settings.labels) is TaskState.COMPLETED:
             # Its pull request closes it when merged; closing it here would hide the review.
             row = replace(row, reasons=("removed from the manifest; completed, left open",))
         elif settings.close_removed:

@@ -12,14 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ccc.client import RepoClient
-from ccc.manager.apply import write_edit
-from ccc.manager.deps import task_states
 from ccc.manager.inventory import ManagedIssue
 from ccc.manager.pacing import Pacer, writes_pacer
-from ccc.manager.plan import IssueEdit
 from ccc.manager.settings import ManagerSettings
 from ccc.manager.sync import read_inventory
 from ccc.protocol.claims import ClaimKind, ClaimRecord, ClaimStore
+from ccc.protocol.lifecycle import Lifecycle, Note
 from ccc.protocol.markers import comment_marker
 from ccc.protocol.states import TaskState
 from ccc.render import render
@@ -46,42 +44,28 @@ class Reaper:
         self.client = client
         self.claims = claims
         self.settings = settings
-        self.pacer = pacer
+        self.lifecycle = Lifecycle(client, settings.labels, claims, pace=pacer.wait)
 
     def reap(self, managed: ManagedIssue, record: ClaimRecord) -> Reaped | None:
         """Release or fail one task whose last claim record (`record`) shows an expired lease."""
-        if record.kind is ClaimKind.RELEASE:
-            # The holder gave the task back but stopped before relabelling it; out of attempts, nobody can
-            # claim it again, so it is failed rather than left ready forever.
-            retry = self.claims.attempts_left(record)
-            return self._fix_labels(managed, record, TaskState.READY if retry else TaskState.FAILED)
-        if record.kind is ClaimKind.FAIL:
-            return self._fix_labels(managed, record, TaskState.FAILED)
+        if record.kind in (ClaimKind.RELEASE, ClaimKind.FAIL):
+            # The holder ended its claim but stopped before relabelling the issue: the labels follow the claim.
+            return Reaped(managed.number, record.worker, record.attempt, self.lifecycle.settle(managed.issue, record))
         claim = self.claims.take_over_expired(managed.number, by=REAPER)
         if claim is None:
             log.info("#%d: lease no longer expired (renewed or taken over): left alone", managed.number)
             return None
         reason = f"lease of {record.worker} expired at {record.lease_expires_at.isoformat()}"
-        if self.claims.attempts_left(claim.record):
-            claim = self.claims.release(claim, reason)
-            outcome = TaskState.READY
-        else:
-            claim = self.claims.fail(claim, reason)
-            outcome = TaskState.FAILED
-        reaped = self._fix_labels(managed, record, outcome)
-        self._comment(managed, record, outcome, nonce=claim.record.nonce)
-        log.info("#%d: %s (attempt %d, %s)", managed.number, reason, record.attempt, outcome.value)
-        return reaped
-
-    def _fix_labels(self, managed: ManagedIssue, record: ClaimRecord, outcome: TaskState) -> Reaped:
-        """Labels follow the claim: a released task is ready again, a failed one says so."""
-        add, remove = self.settings.labels.transition(managed.issue.labels, outcome)
-        write_edit(
-            self.client, self.pacer, managed.number, IssueEdit(add_labels=tuple(add), remove_labels=tuple(remove))
+        _, outcome = self.lifecycle.give_back(
+            claim,
+            managed.issue,
+            reason,
+            lambda ended, state: self._note(managed, record, state, nonce=ended.record.nonce),
         )
+        log.info("#%d: %s (attempt %d, %s)", managed.number, reason, record.attempt, outcome.value)
         return Reaped(managed.number, record.worker, record.attempt, outcome)
 
-    def _comment(self, managed: ManagedIssue, record: ClaimRecord, outcome: TaskState, *, nonce: str) -> None:
+    def _note(self, managed: ManagedIssue, record: ClaimRecord, outcome: TaskState, *, nonce: str) -> Note:
         marker = comment_marker("reaped", managed.number, nonce)
         body = render(
             REAP_COMMENT_TEMPLATE,
@@ -93,8 +77,7 @@ class Reaper:
             outcome="released" if outcome is TaskState.READY else "failed",
             marker=marker,
         )
-        self.pacer.wait()
-        self.client.create_comment(managed.number, body, marker=marker)
+        return Note(body, marker)
 
 
 def reap_expired(
@@ -176,7 +159,7 @@ def reap_leases(
     now = (clock or claims.clock)()
     inventory = read_inventory(client, settings)
     current = inventory.by_number()
-    states = task_states(inventory, settings.labels)
+    states = inventory.states(settings.labels)
     records = {}
     for number, state in states.items():
         if state is TaskState.IN_PROGRESS and number in current:

@@ -9,7 +9,6 @@ from ccc.actions_io import annotate, append_summary
 from ccc.client import Budget, RepoClient, RetryPolicy
 from ccc.client.policy import describe_reset
 from ccc.manager.dashboard import job_summary
-from ccc.manager.deps import task_states
 from ccc.manager.markdown import cell
 from ccc.manager.plan import Action, Plan, plan
 from ccc.manager.reap import prune_claims, reap_leases
@@ -68,7 +67,7 @@ def run_plan(settings: ManagerSettings, *, as_json: bool, client: RepoClient | N
     manifest = load(settings)
     client = client or client_for(settings, dry_run=True)
     inventory = read_inventory(client, settings)
-    result = plan(manifest, inventory, task_states(inventory, settings.labels), settings)
+    result = plan(manifest, inventory, inventory.states(settings.labels), settings)
     payload = {**result.to_json(), "requests": client.counter.snapshot()}
     report("ccc plan", result, payload, settings, as_json=as_json, applied=False)
     return 0

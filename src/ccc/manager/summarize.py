@@ -2,8 +2,8 @@
 
 Budget: the listing (one page per 100 issues), claim reads only for tasks whose state changed since
 the last summary (at most `max_claim_reads`, two requests each; the rest wait for the next run),
-state fixes (unblock, complete parents, reap) when there are any, and one dashboard write when its
-text changed. Claim details read earlier are kept in the dashboard issue (see `history`).
+state fixes when there are any (the lifecycle's unblock and parent merges, and reaping), and one
+dashboard write when its text changed. Claim details read earlier are kept in the dashboard issue (see `history`).
 """
 
 from __future__ import annotations
@@ -14,17 +14,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from ccc.client import RepoClient
-from ccc.manager.apply import edited, write_edit
 from ccc.manager.dashboard import UPDATED_PREFIX, Dashboard, TaskView, build_dashboard, dashboard_body
-from ccc.manager.deps import dependency_change, parent_change, task_states, waiting_on
 from ccc.manager.history import HISTORY_PREFIX, History, TaskHistory, epoch, read_history
 from ccc.manager.inventory import Inventory, ManagedIssue
 from ccc.manager.pacing import Pacer, writes_pacer
-from ccc.manager.plan import IssueEdit
 from ccc.manager.reap import Reaped, Reaper, reap_expired
 from ccc.manager.settings import ManagerSettings
 from ccc.manager.sync import read_inventory
 from ccc.protocol.claims import ClaimKind, ClaimRecord, ClaimStore
+from ccc.protocol.lifecycle import Lifecycle
 from ccc.protocol.markers import DASHBOARD_MARKER
 from ccc.protocol.states import TaskState
 
@@ -70,8 +68,12 @@ def summarize(
     pacer = writes_pacer(settings, dry_run=client.dry_run)
     inventory = read_inventory(client, settings)
     current = dict(inventory.by_number())
-    states = task_states(inventory, settings.labels)
-    changes = advance_states(client, pacer, current, states, settings)
+    states = inventory.states(settings.labels)
+    lifecycle = Lifecycle(client, settings.labels, claims, pace=pacer.wait)
+    changes = []
+    for number, (issue, reason) in lifecycle.advance({n: m.issue for n, m in current.items()}, states).items():
+        current[number] = replace(current[number], issue=issue)
+        changes.append(f"#{number} {reason}")
     previous = read_history(inventory.dashboard.body if inventory.dashboard else None)
     records, started, deferred = read_claims(claims, current, states, previous, settings, now)
     reaped: list[Reaped] = []
@@ -80,7 +82,7 @@ def summarize(
     history = next_history(current, states, previous, records, started, now)
     views = [task_view(current[n], states[n], history.tasks[n]) for n in sorted(current)]
     dashboard = build_dashboard(views, now=now, settings=settings)
-    newly = tuple(v for v in views if v.state is TaskState.COMPLETED and _was_not_completed(previous, v.number))
+    newly = tuple(v for v in views if v.state.is_delivered and _was_not_delivered(previous, v.number))
     number = None
     if settings.dashboard_issue:
         number = write_dashboard(client, pacer, inventory, dashboard, previous, history, settings)
@@ -94,38 +96,6 @@ def summarize(
         dashboard_issue=number,
         requests=client.counter.snapshot(),
     )
-
-
-def advance_states(
-    client: RepoClient,
-    pacer: Pacer,
-    current: dict[int, ManagedIssue],
-    states: dict[int, TaskState],
-    settings: ManagerSettings,
-) -> list[str]:
-    """Unblock tasks whose dependencies completed and complete parents whose parts did (as sync does)."""
-    changes = []
-    for number in sorted(current):
-        managed = current[number]
-        marker, issue = managed.marker, managed.issue
-        if marker.parts:
-            change = parent_change(issue, marker.parts, states, settings.labels)
-        else:
-            missing = [f"`{dep}`" for dep in marker.dep_ids[len(marker.deps) :]]  # dependencies without issues
-            waiting = [f"#{n}" for n in waiting_on(marker.deps, states)] + missing
-            change = dependency_change(issue, waiting, settings.labels)
-        if change is None:
-            continue
-        edit = IssueEdit(
-            add_labels=change.add,
-            remove_labels=change.remove,
-            **({"state": "closed", "state_reason": "completed"} if change.close else {}),
-        )
-        write_edit(client, pacer, number, edit)
-        current[number] = replace(managed, issue=edited(issue, edit))
-        states[number] = change.to
-        changes.append(f"#{number} {change.reason}")
-    return changes
 
 
 def read_claims(
@@ -219,9 +189,9 @@ def task_view(managed: ManagedIssue, state: TaskState, entry: TaskHistory) -> Ta
     )
 
 
-def _was_not_completed(previous: History, number: int) -> bool:
+def _was_not_delivered(previous: History, number: int) -> bool:
     entry = previous.get(number)
-    return entry is None or entry.state is not TaskState.COMPLETED
+    return entry is None or not entry.state.is_delivered
 
 
 def write_dashboard(

@@ -18,15 +18,15 @@ from ccc.actions_io import annotate
 from ccc.client import Issue, RepoClient
 from ccc.errors import AuthError, BadCredentialsError, BudgetSpent, InputError, UnprocessableError
 from ccc.manager.apply import edited, write_edit
-from ccc.manager.deps import task_states
 from ccc.manager.inventory import Inventory, ManagedIssue, take_inventory
 from ccc.manager.pacing import HOUR, Pacer, writes_pacer
 from ccc.manager.plan import Action, Plan, Row, plan_task, removed_rows, task_order
 from ccc.manager.progress import Progress
 from ccc.manager.settings import ManagerSettings
 from ccc.manifest import Manifest, Task
+from ccc.protocol.lifecycle import task_state
 from ccc.protocol.markers import comment_marker, read_task_marker
-from ccc.protocol.states import TaskState, worker_label_spec
+from ccc.protocol.states import worker_label_spec
 from ccc.render import render
 
 log = logging.getLogger(__name__)
@@ -177,7 +177,7 @@ class Applier:
         self.pacer = pacer
         self.current: dict[str, ManagedIssue] = dict(inventory.tasks)
         self.numbers = {task_id: managed.number for task_id, managed in inventory.tasks.items()}
-        self.states = task_states(inventory, settings.labels)
+        self.states = inventory.states(settings.labels)
 
     def apply_task(self, task: Task, manifest: Manifest) -> Row:
         row = plan_task(task, manifest, self.current.get(task.id), self.numbers, self.states, self.settings)
@@ -231,7 +231,7 @@ class Applier:
             return row
         self.current[row.task_id] = ManagedIssue(issue, desired.marker)
         self.numbers[row.task_id] = issue.number
-        self.states[issue.number] = self.settings.labels.state_of(issue.labels)
+        self.states[issue.number] = task_state(issue, self.settings.labels)
         log.debug("created #%d for task %s", issue.number, row.task_id)  # the plan table lists them all
         return replace(row, number=issue.number)
 
@@ -253,8 +253,8 @@ class Applier:
             self._comment_retired(managed, row)
         log.info("%s #%d (task %s): %s", row.action.value, number, row.task_id, "; ".join(row.reasons))
         after = edited(managed.issue, edit)
-        if edit.state == "closed" and edit.state_reason == "completed" and row.action is Action.UPDATE:
-            self.states[number] = TaskState.COMPLETED
+        if row.action is Action.UPDATE:
+            self.states[number] = task_state(after, self.settings.labels)
         return ManagedIssue(after, read_task_marker(after.body) or managed.marker)
 
     def _comment_retired(self, managed: ManagedIssue, row: Row) -> None:

@@ -1,7 +1,8 @@
-"""Task states: an enum whose values are the label names users see, and the label transitions between them.
+"""Task states: an enum whose values are the label names users see, and the label edits between them.
 
 A task issue is READY when open and carrying none of the state labels. Each transition removes the
-sibling state labels and adds the new one, so running it twice changes nothing.
+sibling state labels and adds the new one, so running it twice changes nothing. Which state an issue
+is in, and who writes a transition, is `ccc.protocol.lifecycle`'s.
 """
 
 from __future__ import annotations
@@ -14,13 +15,19 @@ class TaskState(str, Enum):
     READY = "ready"  # no state label: waiting for a worker
     BLOCKED = "blocked"
     IN_PROGRESS = "in-progress"
-    COMPLETED = "completed"
+    COMPLETED = "completed"  # delivered: the PR is open (labels `completed` and `ready-for-review`)
+    MERGED = "merged"  # the issue closed as completed: its PR merged ("Closes #N"), or a person said it is done
     FAILED = "failed"
-    RETIRED = "retired"  # issue closed (removed from the manifest, or closed by a person)
+    RETIRED = "retired"  # issue closed otherwise (removed from the manifest, or closed as not planned)
 
     @property
     def is_terminal(self) -> bool:
-        return self in (TaskState.COMPLETED, TaskState.FAILED, TaskState.RETIRED)
+        return self in (TaskState.COMPLETED, TaskState.MERGED, TaskState.FAILED, TaskState.RETIRED)
+
+    @property
+    def is_delivered(self) -> bool:
+        """Its PR is open or merged: what dependents wait for."""
+        return self in (TaskState.COMPLETED, TaskState.MERGED)
 
 
 class Priority(str, Enum):
@@ -82,17 +89,6 @@ class Labels:
         if self.priority_low in labels:
             return Priority.LOW
         return Priority.NORMAL
-
-    def state_of(self, labels: tuple[str, ...] | list[str], issue_state: str = "open") -> TaskState:
-        """Completed wins over everything (a closed, completed task stays completed)."""
-        if self.completed in labels:
-            return TaskState.COMPLETED
-        if issue_state == "closed":
-            return TaskState.RETIRED
-        for state in (TaskState.FAILED, TaskState.IN_PROGRESS, TaskState.BLOCKED):
-            if self.state_label(state) in labels:
-                return state
-        return TaskState.READY
 
     def transition(self, labels: tuple[str, ...] | list[str], to: TaskState) -> tuple[list[str], list[str]]:
         """(labels to add, labels to remove) to move an issue with `labels` into state `to`."""

@@ -2,7 +2,8 @@
 
 Each visible result is fenced by a write: the branch is pushed atomically with a move of the claim,
 the PR is opened only while git shows our claim, completion is a compare-and-set; so a worker whose
-lease was taken over publishes nothing (ccc.worker.fence).
+lease was taken over publishes nothing (ccc.worker.fence). The transitions themselves are the
+lifecycle's verbs (ccc.protocol.lifecycle).
 """
 
 from __future__ import annotations
@@ -10,16 +11,16 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from ccc.client import Issue, PullRequest, RepoClient
-from ccc.errors import AuthError, CccError, RateLimitError, UnprocessableError
-from ccc.protocol.claims import ClaimKind, ClaimRecord, ClaimStore
+from ccc.client import PullRequest, RepoClient
+from ccc.errors import CccError, UnprocessableError
+from ccc.protocol.claims import Claim, ClaimStore
+from ccc.protocol.lifecycle import Lifecycle, Note
 from ccc.protocol.markers import comment_marker
 from ccc.protocol.states import TaskState
 from ccc.render import render
 from ccc.untrusted import cap_body, cap_title, defuse, neutralise
 from ccc.worker.fence import Fence, checkpoint
 from ccc.worker.masking import Masker
-from ccc.worker.queue import manager_marker
 from ccc.worker.result import Status, TaskResult
 from ccc.worker.settings import WorkerSettings
 from ccc.worker.task import AttemptFailed, Cancelled, Task
@@ -33,7 +34,7 @@ def utc_text(moment: datetime | None = None) -> str:
 
 
 class Publisher:
-    """Writes a task's visible state: one method per transition (announce, deliver, give_up, settle)."""
+    """Writes what a worker shows for a task (claim comment, PR, completion, failure) through the lifecycle's verbs."""
 
     def __init__(
         self,
@@ -42,6 +43,7 @@ class Publisher:
         client: RepoClient,
         pr_client: RepoClient,
         store: ClaimStore,
+        lifecycle: Lifecycle,
         workspace: Workspace,
         masker: Masker,
     ):
@@ -49,6 +51,7 @@ class Publisher:
         self.client = client
         self.pr_client = pr_client
         self.store = store
+        self.lifecycle = lifecycle
         self.workspace = workspace
         self.mask = masker
         self.labels = settings.labels
@@ -58,12 +61,8 @@ class Publisher:
 
     def announce(self, task: Task) -> None:
         """in-progress label, assignee, and the claim comment in the original design's format."""
-        add, _ = self.labels.transition(task.issue.labels, TaskState.IN_PROGRESS)
-        self.client.add_labels(task.number, add)
-        if self.settings.assignee:
-            self.client.add_assignees(task.number, [self.settings.assignee])
         claim = task.heartbeat.current
-        self._comment(
+        note = self._note(
             task,
             "claim",
             "worker_claim_comment.md.j2",
@@ -73,6 +72,7 @@ class Publisher:
             max_attempts=self.settings.max_attempts,
             branch=task.branch,
         )
+        self.lifecycle.announce(task.issue, note, assignee=self.settings.assignee)
 
     # -- success -------------------------------------------------------------------------------
 
@@ -96,18 +96,14 @@ class Publisher:
         pull = self._open_pull(task)
         checkpoint("before-completion")
         try:
-            self.store.complete(task.heartbeat.stop(), pr_url=pull.html_url)  # the fence for what follows
+            self.lifecycle.complete(task.heartbeat.stop(), pr_url=pull.html_url)  # the fence for what follows
         except CccError:  # lost, or never recorded: the task goes to another attempt, which opens its own PR
             self._withdraw(task, pull)
             raise
-        problem = None
-        try:
-            self._announce_completion(task, pull)
-        except (RateLimitError, AuthError):
-            raise
-        except CccError as exc:  # delivered all the same: any worker that sees the issue settles its labels
-            problem = f"delivered, but the issue was not fully updated: {exc.message}"
+        problem = self.lifecycle.delivered(task.issue, self._completion_note(task, pull))
+        if problem:  # delivered all the same: any worker that sees the issue settles its labels
             log.error("#%d: %s", task.number, problem)
+        task.mark("completed")
         return TaskResult(
             task.number,
             Status.DELIVERED,
@@ -121,10 +117,9 @@ class Publisher:
             agent=task.agent,
         )
 
-    def _announce_completion(self, task: Task, pull: PullRequest) -> None:
-        """Labels, the completion comment in the original design's format, and unblocked dependents."""
-        self._set_state(task, TaskState.COMPLETED)
-        self._comment(
+    def _completion_note(self, task: Task, pull: PullRequest) -> Note:
+        """The completion comment in the original design's format."""
+        return self._note(
             task,
             "done",
             "worker_completion_comment.md.j2",
@@ -134,9 +129,6 @@ class Publisher:
             test_command=self.settings.test_command,
             finished=utc_text(),
         )
-        task.mark("completed")
-        if manager_marker(task.issue, self.settings.manager_login):
-            self.unblock_dependents(task.number)
 
     def _open_pull(self, task: Task) -> PullRequest:
         """Open the PR, or reuse the open one for the branch (the client reconciles unknown outcomes)."""
@@ -172,35 +164,18 @@ class Publisher:
     def _fence(self, task: Task) -> Fence:
         return Fence(self.store, self.workspace, lease=self.settings.lease, scratch=task.files)
 
-    def unblock_dependents(self, done: int) -> None:
-        """Remove `blocked` from managed tasks whose dependencies are now all completed."""
-        states: dict[int, bool] = {done: True}
-        for other in self.client.list_issues(labels=[self.labels.blocked], operation="list_blocked"):
-            marker = manager_marker(other, self.settings.manager_login)
-            if not marker or done not in marker.deps:
-                continue
-            for dep in marker.deps:
-                if dep not in states:
-                    dep_issue = self.client.get_issue(dep)
-                    states[dep] = self.labels.state_of(dep_issue.labels, dep_issue.state) is TaskState.COMPLETED
-            if all(states[dep] for dep in marker.deps):
-                log.info("#%d: dependencies done, unblocking", other.number)
-                self.client.remove_label(other.number, self.labels.blocked)
-
-    def settle(self, issue: Issue, record: ClaimRecord) -> None:
-        """Labels for a task whose claim is final but which still shows in-progress."""
-        state = TaskState.COMPLETED if record.kind is ClaimKind.COMPLETE else TaskState.FAILED
-        log.info("#%d: claim is %s but the issue shows in-progress: relabelling", issue.number, record.kind.value)
-        self._relabel(issue.number, issue.labels, state)
-
     # -- cancellation --------------------------------------------------------------------------
 
     def cancel(self, task: Task, reason: str) -> TaskResult:
         """The task was withdrawn while we worked: hand the claim back saying why, drop in-progress, comment
         once; nothing is pushed. A task reopened or relabelled later is taken again as the next attempt."""
-        claim = self.store.release(task.heartbeat.stop(), f"cancelled: {reason}")
-        self.client.remove_label(task.number, self.labels.in_progress)
-        self._comment(task, "cancelled", "worker_cancelled_comment.md.j2", reason=reason, attempt=claim.record.attempt)
+
+        def cancelled_note(claim: Claim, state: TaskState) -> Note:
+            return self._note(
+                task, "cancelled", "worker_cancelled_comment.md.j2", reason=reason, attempt=claim.record.attempt
+            )
+
+        claim, _ = self.lifecycle.cancel(task.heartbeat.stop(), task.issue, reason, cancelled_note)
         return TaskResult(
             task.number, Status.CANCELLED, attempt=claim.record.attempt, reason=reason, timings=task.timings
         )
@@ -211,24 +186,22 @@ class Publisher:
         """Keep the work for inspection, release the claim for a retry (or fail it), then say why."""
         reason = self.mask(reason)
         branch = self._keep_for_inspection(task)
-        claim = task.heartbeat.stop()
-        final = self.store.attempts_left(claim.record) == 0
-        if final:
-            self.store.fail(claim, reason)
-        else:
-            self.store.release(claim, reason)
-        self._set_state(task, TaskState.FAILED if final else TaskState.READY)
-        self._comment(
-            task,
-            "failed",
-            "worker_failure_comment.md.j2",
-            reason=neutralise(reason),
-            attempt=claim.record.attempt,
-            max_attempts=self.settings.max_attempts,
-            final=final,
-            branch=branch,
-            log_tail=self.mask(log_tail),
-        )
+
+        def failure_note(claim: Claim, state: TaskState) -> Note:
+            return self._note(
+                task,
+                "failed",
+                "worker_failure_comment.md.j2",
+                reason=neutralise(reason),
+                attempt=claim.record.attempt,
+                max_attempts=self.settings.max_attempts,
+                final=state is TaskState.FAILED,
+                branch=branch,
+                log_tail=self.mask(log_tail),
+            )
+
+        claim, state = self.lifecycle.give_back(task.heartbeat.stop(), task.issue, reason, failure_note)
+        final = state is TaskState.FAILED
         return TaskResult(
             task.number,
             Status.FAILED,
@@ -271,23 +244,13 @@ class Publisher:
             f"Ccc-Worker: {self.settings.worker}\nCcc-Attempt: {task.attempt}\n"
         )
 
-    def _set_state(self, task: Task, state: TaskState) -> None:
-        self._relabel(task.number, task.issue.labels + (self.labels.in_progress,), state)
-
-    def _relabel(self, number: int, labels: tuple[str, ...], state: TaskState) -> None:
-        """Add the new state's labels first, then drop the old: the issue never looks free while held."""
-        add, remove = self.labels.transition(labels, state)
-        self.client.add_labels(number, add)
-        for name in remove:
-            self.client.remove_label(number, name)
-
     def _text(self, template: str, **variables) -> str:
         text = render(template, override_dir=self.template_dir, worker=self.settings.worker, **variables)
         return cap_body(self.mask(text))
 
-    def _comment(self, task: Task, kind: str, template: str, **variables) -> None:
+    def _note(self, task: Task, kind: str, template: str, **variables) -> Note:
         marker = comment_marker(kind, task.number, task.nonce)
-        self.client.create_comment(task.number, self._text(template, marker=marker, **variables), marker=marker)
+        return Note(self._text(template, marker=marker, **variables), marker)
 
 
 def _single_line(text: str) -> str:

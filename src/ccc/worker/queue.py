@@ -12,6 +12,7 @@ import logging
 
 from ccc.client import Issue, LabelView, RepoClient
 from ccc.errors import NotFoundError
+from ccc.protocol.lifecycle import task_state
 from ccc.protocol.markers import TaskMarker, comment_marker, read_task_marker
 from ccc.protocol.states import Labels, TaskState
 from ccc.render import render
@@ -106,7 +107,7 @@ class WorkQueue:
             if marker and marker.retired:
                 self._warn_once(issue, "a retired task (the manager closed it)")
                 continue
-            if self.labels.state_of(issue.labels, issue.state) is TaskState.READY:
+            if task_state(issue, self.labels) is TaskState.READY:
                 if self._trusted(issue):
                     ready.append(issue)
             elif self.labels.in_progress in issue.labels and self._trusted(issue):
@@ -131,7 +132,7 @@ class WorkQueue:
         return manager_marker(issue, self.manager)
 
     def dependencies_done(self, issue: Issue, cache: dict[int, bool]) -> bool:
-        """True when every dependency in the manager's (trailing, hidden) marker is completed.
+        """True when every dependency in the manager's (trailing, hidden) marker is delivered (PR open or merged).
 
         A dependency that cannot be read (deleted: 404/410) blocks only this issue, with one comment.
         """
@@ -143,9 +144,9 @@ class WorkQueue:
                 except NotFoundError:
                     self._warn_missing_dependency(issue, dep)
                     return False
-                cache[dep] = self.labels.state_of(other.labels, other.state) is TaskState.COMPLETED
+                cache[dep] = task_state(other, self.labels).is_delivered
             if not cache[dep]:
-                log.info("#%d waits for #%d to complete", issue.number, dep)
+                log.info("#%d waits for #%d to be delivered", issue.number, dep)
                 return False
         return True
 

@@ -14,6 +14,7 @@ from ccc.client import Budget, Issue, RepoClient, RetryPolicy, connect
 from ccc.errors import AuthError, BudgetSpent, CccError, GitHubError, LeaseLost, RateLimitError
 from ccc.isolation.confine import Confinement, check_bwrap, host_of
 from ccc.protocol.claims import Claim, ClaimStore, lease_margin, new_nonce
+from ccc.protocol.lifecycle import Lifecycle
 from ccc.protocol.markers import strip_hidden
 from ccc.render import render, render_file
 from ccc.worker.agent import (
@@ -165,8 +166,15 @@ class Worker:
             pr_client = connect_client(settings, settings.pr_token, counter=client.counter)
         self._known_leases: dict[int, datetime] = {}  # in-progress issues: when their lease runs out
         self.others_at_work = False  # the last poll saw issues in progress: a lease may yet run out
+        self.lifecycle = Lifecycle(client, settings.labels, self.store, manager=settings.manager_login)
         self.publisher = Publisher(
-            settings, client=client, pr_client=pr_client, store=self.store, workspace=self.workspace, masker=self.mask
+            settings,
+            client=client,
+            pr_client=pr_client,
+            store=self.store,
+            lifecycle=self.lifecycle,
+            workspace=self.workspace,
+            masker=self.mask,
         )
 
     # -- finding and taking work ----------------------------------------------------------------
@@ -209,15 +217,15 @@ class Worker:
         if record is None or self.store.may_take(record, now):
             return True
         if record.kind.is_final:
-            self.publisher.settle(issue, record)
+            self.lifecycle.settle(issue, record)
             self._known_leases[issue.number] = datetime.max.replace(tzinfo=timezone.utc)
         else:
             self._known_leases[issue.number] = record.lease_expires_at + self.store.margin
         return False
 
     def _claim(self, issue: Issue) -> Claim | None:
-        claim = self.store.claim(
-            issue.number,
+        claim = self.lifecycle.claim(
+            issue,
             worker=self.settings.worker,
             run_id=self.settings.run_id,
             run_url=self.settings.run_url,
