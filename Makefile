@@ -84,13 +84,18 @@ unit: $(STAMP) claude-cli $(MERMAID_STAMP) $(WEBHOOK_SCHEMAS_STAMP) chromium bub
 		$(BIN)/pytest -n auto -q
 
 # Headless Chromium (Debian's package) for the one browser test of the sandbox's HTML view: installed when
-# we are root with apt, else the command is printed and that test is skipped.
+# we are root with apt; otherwise the command to run is printed and the build stops (tests never skip).
 .PHONY: chromium
 chromium:
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; \
-	  else echo "browser test skipped; to run it: sudo apt-get install chromium"; fi; }
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q --no-install-recommends chromium || \
+	      { apt-get update -q && apt-get install -y -q --no-install-recommends chromium; }; \
+	  else \
+	    echo "chromium is missing: run \`sudo apt-get install -y chromium\` (the browser-view test needs it)" >&2; \
+	    exit 1; \
+	  fi; }
 
 # The Claude Code CLI that the claude-code agent preset is tested with, pinned in tools/claude/ and installed
 # from the npm registry (its native binary ships in a platform package) into a git-ignored cache.

@@ -214,10 +214,8 @@ def png_size(path: Path) -> tuple[int, int]:
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
-@pytest.mark.skipif(
-    not shutil.which("chromium"), reason="no chromium: `make test` installs it (apt-get install chromium)"
-)
 def test_a_real_browser_renders_the_task_table_and_draws_mermaid(sandbox, repo, tmp_path):
+    assert shutil.which("chromium"), "no chromium: `make test` installs it (sudo apt-get install -y chromium)"
     repo.create_label("cc01", "fbca04")
     for title in ("Add normalize_whitespace", "Add truncate", "Add slug"):
         repo.create_issue(title=title, body="```mermaid\ngraph TD\n  clean --> slug\n```\n", labels=["cc01"])
