@@ -81,7 +81,7 @@ webhook-schemas: $(WEBHOOK_SCHEMAS_STAMP)
 
 unit: $(STAMP) claude-cli $(MERMAID_STAMP) $(WEBHOOK_SCHEMAS_STAMP) chromium bubblewrap $(CLOCKSHIFT)
 	CCC_MERMAID_DIR=$(CURDIR)/$(MERMAID_DIR) CCC_WEBHOOK_SCHEMAS_DIR=$(CURDIR)/$(WEBHOOK_SCHEMAS_DIR) \
-		$(BIN)/pytest -n auto -q
+		$(BIN)/pytest -n auto -q --durations=15
 
 # Headless Chromium (Debian's package) for the one browser test of the sandbox's HTML view: installed when
 # we are root with apt; otherwise the command to run is printed and the build stops (tests never skip).
