@@ -18,6 +18,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+from ccc.isolation.forward import pipe
+
 log = logging.getLogger(__name__)
 
 # Never reachable, whatever --allow-domains says: the agent must not talk to GitHub on its own.
@@ -149,21 +151,8 @@ def api_proxy(path: Path, base_url: str, credential: Callable[[], dict[str, str]
 def _splice(client: socket.socket, upstream: socket.socket) -> None:
     """Copy bytes both ways until either side closes."""
 
-    def copy(source: socket.socket, target: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                target.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for end in (source, target):
-                try:
-                    end.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    back = threading.Thread(target=copy, args=(upstream, client), daemon=True)
+    back = threading.Thread(target=pipe, args=(upstream, client), daemon=True)
     back.start()
-    copy(client, upstream)
+    pipe(client, upstream)
     back.join()
     upstream.close()
